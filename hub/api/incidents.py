@@ -1,0 +1,120 @@
+"""Incident history over HTTP: ``GET /api/v1/incidents`` and ``GET /api/v1/incidents/{id}``."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+from aiohttp import web
+
+from hub.api.auth import bearer_problem
+from hub.api.errors import json_error
+from hub.api.keys import CONFIG, ENGINE
+from hub.routing.matchers import MatcherError, all_match, parse_matchers
+from hub.store.queries import IncidentQuery, LabelFilter, get_incident, list_incidents
+
+STATUSES = ("firing", "acknowledged", "resolved")
+MAX_LIMIT = 500
+
+
+class QueryError(ValueError):
+    """A query parameter that cannot be used; the message names it."""
+
+
+def encode_cursor(position: tuple[datetime, int]) -> str:
+    raw = json.dumps([position[0].isoformat(), position[1]]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        started, iid = json.loads(base64.urlsafe_b64decode(padded))
+        return datetime.fromisoformat(started), int(iid)
+    except (ValueError, TypeError, binascii.Error) as exc:
+        raise QueryError("cursor: not a cursor this API returned") from exc
+
+
+def _rfc3339(name: str, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise QueryError(f"{name}: not an RFC 3339 time: {value!r}") from None
+    if parsed.tzinfo is None:
+        raise QueryError(f"{name}: RFC 3339 time needs a zone offset, e.g. Z")
+    return parsed.astimezone(UTC)
+
+
+def _limit(value: str | None) -> int:
+    if value is None:
+        return 50
+    if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
+        raise QueryError(f"limit: must be an integer from 1 to {MAX_LIMIT}")
+    return int(value)
+
+
+def _label_filters(values: list[str]) -> list[LabelFilter]:
+    filters: list[LabelFilter] = []
+    for value in values:
+        try:
+            matchers = parse_matchers(value)
+        except MatcherError as exc:
+            raise QueryError(f"label: {exc}") from None
+        filters.append(partial(all_match, tuple(matchers)))
+    return filters
+
+
+def parse_incident_query(params: Any) -> IncidentQuery:
+    """Turn the query string into an IncidentQuery, or raise QueryError naming the parameter."""
+    statuses = params.getall("status", [])
+    if bad := [s for s in statuses if s not in STATUSES]:
+        raise QueryError(f"status: {bad[0]!r} is not one of {', '.join(STATUSES)}")
+    cursor = params.get("cursor")
+    return IncidentQuery(
+        statuses=statuses,
+        alertname=params.get("alertname"),
+        severity=params.get("severity"),
+        label_filters=_label_filters(params.getall("label", [])),
+        since=_rfc3339("since", params.get("since")),
+        until=_rfc3339("until", params.get("until")),
+        limit=_limit(params.get("limit")),
+        after=decode_cursor(cursor) if cursor else None,
+    )
+
+
+def _api_auth(request: web.Request) -> web.Response | None:
+    return bearer_problem(request, request.app[CONFIG].api.token)
+
+
+async def list_incidents_handler(request: web.Request) -> web.Response:
+    if (problem := _api_auth(request)) is not None:
+        return problem
+    try:
+        query = parse_incident_query(request.query)
+    except QueryError as exc:
+        return json_error(400, str(exc))
+    async with request.app[ENGINE].connect() as conn:
+        items, position = await list_incidents(conn, query)
+    for item in items:
+        item.pop("_started", None)
+    next_cursor = encode_cursor(position) if position else None
+    return web.json_response({"items": items, "next_cursor": next_cursor})
+
+
+async def get_incident_handler(request: web.Request) -> web.Response:
+    if (problem := _api_auth(request)) is not None:
+        return problem
+    raw_id = request.match_info["id"]
+    if not raw_id.isdigit():
+        return json_error(400, f"id: {raw_id!r} is not an incident id")
+    async with request.app[ENGINE].connect() as conn:
+        incident = await get_incident(conn, int(raw_id))
+    if incident is None:
+        return json_error(404, f"incident {raw_id} not found")
+    return web.json_response(incident)

@@ -1,0 +1,17 @@
+"""Typed application state: every shared resource has one key here."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub.api.metrics import HubMetrics
+from hub.clock import Clock
+from hub.config.models import HubConfig
+from hub.intake.writer import IngestWriter
+
+CONFIG = web.AppKey("config", HubConfig)
+ENGINE = web.AppKey("engine", AsyncEngine)
+WRITER = web.AppKey("writer", IngestWriter)
+METRICS = web.AppKey("metrics", HubMetrics)
+CLOCK: web.AppKey[Clock] = web.AppKey("clock")

@@ -1,0 +1,79 @@
+"""``create_app``: the one place that wires routes, state and resources; it does nothing else."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from aiohttp import web
+
+from hub.api.health import healthz, metrics_handler, readyz
+from hub.api.incidents import get_incident_handler, list_incidents_handler
+from hub.api.keys import CLOCK, CONFIG, ENGINE, METRICS, WRITER
+from hub.api.metrics import HubMetrics
+from hub.clock import Clock, utc_now
+from hub.config.models import HubConfig
+from hub.intake.handler import receive_alertmanager
+from hub.intake.writer import IngestWriter
+from hub.logs import request_id_var
+from hub.store.engine import build_engine
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Give each request an id for the logs and time it by route."""
+    request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex[:16]
+    token = request_id_var.set(request_id)
+    started = time.perf_counter()
+    try:
+        response = await handler(request)
+    finally:
+        route = request.match_info.route.resource
+        name = route.canonical if route is not None else "unmatched"
+        request.app[METRICS].request_duration.labels(name).observe(time.perf_counter() - started)
+        request_id_var.reset(token)
+    response.headers["X-Request-Id"] = request_id
+    return response
+
+
+async def _store(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    engine = build_engine(config.database)
+    app[ENGINE] = engine
+    writer = IngestWriter(
+        engine,
+        app[CLOCK],
+        max_batch=config.intake.max_batch,
+        on_batch=_observe_batch(app),
+    )
+    app[WRITER] = writer
+    writer.start()
+    yield
+    await writer.stop()
+    await engine.dispose()
+
+
+def _observe_batch(app: web.Application) -> Callable[[int], Awaitable[None]]:
+    async def observe_batch(size: int) -> None:
+        app[METRICS].commit_batch_size.observe(size)
+
+    return observe_batch
+
+
+def create_app(config: HubConfig, *, clock: Clock = utc_now) -> web.Application:
+    """Build the aiohttp application for a validated config."""
+    app = web.Application(middlewares=[observe], client_max_size=config.intake.max_body_bytes)
+    app[CONFIG] = config
+    app[CLOCK] = clock
+    app[METRICS] = HubMetrics()
+    app.cleanup_ctx.append(_store)
+    app.router.add_post("/api/v1/alerts/alertmanager", receive_alertmanager)
+    app.router.add_get("/api/v1/incidents", list_incidents_handler)
+    app.router.add_get("/api/v1/incidents/{id}", get_incident_handler)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_handler)
+    return app

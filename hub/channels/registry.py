@@ -1,0 +1,25 @@
+"""The one place that maps receiver config to channel adapters."""
+
+from __future__ import annotations
+
+from hub.channels.base import Channel
+from hub.channels.email import EmailChannel
+from hub.channels.slack import SlackChannel
+from hub.channels.telegram import TelegramChannel
+from hub.config.receivers import ReceiverConfig
+
+
+def build_channels(receiver: ReceiverConfig, *, external_url: str) -> list[tuple[str, Channel]]:
+    """Build every channel of a receiver, keyed ``telegram[0]``, ``email[1]``, ``slack[0]``.
+
+    Keys are stable for a given config, so sent-message records survive restarts.
+    """
+    url = external_url.rstrip("/")
+    channels: list[tuple[str, Channel]] = []
+    for i, telegram in enumerate(receiver.telegram_configs):
+        channels.append((f"telegram[{i}]", TelegramChannel(telegram, external_url=url)))
+    for i, email in enumerate(receiver.email_configs):
+        channels.append((f"email[{i}]", EmailChannel(email, external_url=url)))
+    for i, slack in enumerate(receiver.slack_configs):
+        channels.append((f"slack[{i}]", SlackChannel(slack, external_url=url)))
+    return channels

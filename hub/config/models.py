@@ -1,0 +1,112 @@
+"""The hub's YAML config as pydantic models: unknown keys are errors."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from hub.config.types import Duration, StrictModel
+
+DEFAULT_LISTEN = "127.0.0.1:9880"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///alerthub.db"
+
+
+class ServerConfig(StrictModel):
+    """Where the hub listens and how it stops."""
+
+    listen: str = DEFAULT_LISTEN
+    shutdown_timeout: Duration = timedelta(seconds=10)
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        split_listen(value)
+        return value
+
+
+class DatabaseConfig(StrictModel):
+    """The store: SQLite file by default, PostgreSQL for production and HA."""
+
+    url: str = DEFAULT_DATABASE_URL
+    auto_migrate: bool = True
+    busy_timeout: Duration = timedelta(seconds=5)
+    pool_size: int = Field(default=10, ge=1, le=200)
+
+    @field_validator("url")
+    @classmethod
+    def _supported_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "must be a sqlite+aiosqlite:// or postgresql+asyncpg:// SQLAlchemy URL"
+            )
+        return value
+
+
+class IntakeConfig(StrictModel):
+    """The webhook endpoint's guard rails."""
+
+    token: SecretStr | None = None
+    allow_unauthenticated: bool = False
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    commit_timeout: Duration = timedelta(seconds=5)
+    max_batch: int = Field(default=256, ge=1)
+
+
+class ApiConfig(StrictModel):
+    """The history/query API's guard rails."""
+
+    token: SecretStr | None = None
+    allow_unauthenticated: bool = False
+
+
+class LoggingConfig(StrictModel):
+    """Log level; output is always JSON lines on stderr."""
+
+    level: str = "info"
+
+    @field_validator("level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.lower() not in {"debug", "info", "warning", "error"}:
+            raise ValueError("must be one of debug, info, warning, error")
+        return value.lower()
+
+
+class HubConfig(StrictModel):
+    """The whole config file."""
+
+    external_url: str = "http://127.0.0.1:9880"
+    server: ServerConfig = ServerConfig()
+    database: DatabaseConfig = DatabaseConfig()
+    intake: IntakeConfig = IntakeConfig()
+    api: ApiConfig = ApiConfig()
+    logging: LoggingConfig = LoggingConfig()
+
+    @field_validator("external_url")
+    @classmethod
+    def _absolute_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an absolute http:// or https:// URL")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _tokens_or_explicit_opt_out(self) -> HubConfig:
+        if self.intake.token is None and not self.intake.allow_unauthenticated:
+            raise ValueError(
+                "intake.token: no intake token; set ALERTHUB_INTAKE_TOKEN or"
+                " intake.allow_unauthenticated: true"
+            )
+        if self.api.token is None and not self.api.allow_unauthenticated:
+            raise ValueError(
+                "api.token: no API token; set ALERTHUB_API_TOKEN or api.allow_unauthenticated: true"
+            )
+        return self
+
+
+def split_listen(value: str) -> tuple[str, int]:
+    """Split ``host:port`` (IPv6 hosts in brackets) into its parts."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"{value!r} is not host:port")
+    return host.strip("[]") or "0.0.0.0", int(port)  # noqa: S104

@@ -1,0 +1,122 @@
+"""Start-up checks, the listening server, and a graceful stop on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+
+from aiohttp import web
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub.app import create_app
+from hub.config.loader import LoadedConfig
+from hub.config.models import DatabaseConfig, HubConfig, split_listen
+from hub.logs import register_secret
+from hub.store import migrate
+from hub.store.engine import build_engine
+
+log = logging.getLogger("hub.serve")
+
+
+class StartupError(Exception):
+    """The hub cannot start; the message is the one line the operator sees."""
+
+
+def _safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+async def _check_schema(engine: AsyncEngine, cfg: DatabaseConfig) -> None:
+    try:
+        if cfg.auto_migrate:
+            await migrate.upgrade(engine)
+            return
+        current = await migrate.current_revisions(engine)
+    except (SQLAlchemyError, OSError, TimeoutError) as exc:
+        raise StartupError(
+            f"database unreachable at {_safe_url(cfg.url)}: {type(exc).__name__}: {exc}"
+        ) from None
+    if current != migrate.head_revisions():
+        raise StartupError(
+            f"database schema is at {sorted(current) or 'nothing'}, the code needs"
+            f" {sorted(migrate.head_revisions())}; run `alerthub db upgrade --config ...`"
+            " or set database.auto_migrate: true"
+        )
+
+
+async def upgrade_database(cfg: DatabaseConfig) -> str:
+    """``alerthub db upgrade``: migrate to head and say where the schema is."""
+    engine = build_engine(cfg)
+    try:
+        await _check_schema(engine, cfg.model_copy(update={"auto_migrate": True}))
+        return ",".join(sorted(await migrate.current_revisions(engine)))
+    finally:
+        await engine.dispose()
+
+
+def _register_secrets(cfg: HubConfig) -> None:
+    for token in (cfg.intake.token, cfg.api.token):
+        if token is not None:
+            register_secret(token.get_secret_value())
+    url = make_url(cfg.database.url)
+    register_secret(url.password if isinstance(url.password, str) else None)
+
+
+def _hint(cfg: HubConfig, host: str, port: int) -> str:
+    return (
+        f"alerthub listening on http://{host}:{port}\n"
+        "Point Alertmanager at it (see config/alertmanager.yml):\n"
+        "  receivers:\n"
+        "    - name: alerthub\n"
+        "      webhook_configs:\n"
+        f"        - url: http://{host}:{port}/api/v1/alerts/alertmanager\n"
+        "          send_resolved: true\n"
+        "          http_config:\n"
+        "            authorization:\n"
+        "              credentials_file: /etc/alertmanager/alerthub-token  # the intake token\n"
+        "Incidents: curl -H 'Authorization: Bearer <api token>'"
+        f" {cfg.external_url}/api/v1/incidents"
+    )
+
+
+async def serve(loaded: LoadedConfig) -> None:
+    """Run until SIGTERM/SIGINT, then stop taking requests and finish the ones in flight."""
+    cfg = loaded.config
+    _register_secrets(cfg)
+    for warning in loaded.warnings:
+        log.warning("config_warning", extra={"warning": warning})
+    engine = build_engine(cfg.database)
+    try:
+        await _check_schema(engine, cfg.database)
+    finally:
+        await engine.dispose()
+
+    host, port = split_listen(cfg.server.listen)
+    runner = web.AppRunner(
+        create_app(cfg),
+        handle_signals=False,
+        access_log=None,
+        shutdown_timeout=cfg.server.shutdown_timeout.total_seconds(),
+    )
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise StartupError(f"cannot listen on {cfg.server.listen}: {exc.strerror}") from None
+    log.info("listening", extra={"listen": cfg.server.listen})
+    print(_hint(cfg, host, port), file=sys.stderr, flush=True)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("stopping")
+    await runner.cleanup()
+    log.info("stopped")

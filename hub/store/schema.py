@@ -1,0 +1,112 @@
+"""Tables of the store, in SQLAlchemy Core; Alembic migrations create exactly these."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData()
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite has no time zones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+OPEN_INCIDENT = text("resolved_at IS NULL")
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("alertname", String(255), nullable=False, server_default=""),
+    Column("severity", String(64), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("labels", JSON, nullable=False),
+    Column("annotations", JSON, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("resolved_at", UtcDateTime, nullable=True),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("duplicate_count", Integer, nullable=False, server_default="0"),
+    Column("generator_url", Text, nullable=False, server_default=""),
+    Column("receiver", String(255), nullable=False, server_default=""),
+    Column("group_key", Text, nullable=False, server_default=""),
+    Column("acked_by", String(255), nullable=True),
+    Column("acked_at", UtcDateTime, nullable=True),
+    Index(
+        "uq_incidents_open_fingerprint",
+        "fingerprint",
+        unique=True,
+        sqlite_where=OPEN_INCIDENT,
+        postgresql_where=OPEN_INCIDENT,
+    ),
+    Index("ix_incidents_fingerprint_resolved", "fingerprint", "resolved_at"),
+    Index("ix_incidents_started", "started_at", "id"),
+    Index("ix_incidents_alertname", "alertname"),
+)
+
+incident_events = Table(
+    "incident_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("incident_id", Id, ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("detail", JSON, nullable=False),
+    Index("ix_incident_events_incident", "incident_id", "id"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("key", String(512), nullable=False, unique=True),
+    Column("payload", JSON, nullable=False),
+    Column("state", String(16), nullable=False, server_default="pending"),
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("leased_until", UtcDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_outbox_due", "state", "due_at"),
+)

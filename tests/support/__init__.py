@@ -1,0 +1,1 @@
+"""Test support: real servers (Alertmanager) and loopback helpers shared by the test suites."""
