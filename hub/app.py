@@ -10,10 +10,12 @@ from aiohttp import web
 
 from hub.api.health import healthz, metrics_handler, readyz
 from hub.api.incidents import get_incident_handler, list_incidents_handler
-from hub.api.keys import CLOCK, CONFIG, ENGINE, METRICS, WRITER
+from hub.api.keys import CLOCK, CONFIG, ENGINE, METRICS, RUNBOOKS, WORKER, WRITER
 from hub.api.metrics import HubMetrics
 from hub.clock import Clock, utc_now
 from hub.config.models import HubConfig
+from hub.delivery import delivery_ctx
+from hub.enrich.runbook_routes import add_runbook_routes
 from hub.intake.handler import receive_alertmanager
 from hub.intake.writer import IngestWriter
 from hub.logs import request_id_var
@@ -59,6 +61,8 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
 def _observe_batch(app: web.Application) -> Callable[[int], Awaitable[None]]:
     async def observe_batch(size: int) -> None:
         app[METRICS].commit_batch_size.observe(size)
+        if WORKER in app:
+            app[WORKER].wake()
 
     return observe_batch
 
@@ -70,10 +74,12 @@ def create_app(config: HubConfig, *, clock: Clock = utc_now) -> web.Application:
     app[CLOCK] = clock
     app[METRICS] = HubMetrics()
     app.cleanup_ctx.append(_store)
+    app.cleanup_ctx.append(delivery_ctx)
     app.router.add_post("/api/v1/alerts/alertmanager", receive_alertmanager)
     app.router.add_get("/api/v1/incidents", list_incidents_handler)
     app.router.add_get("/api/v1/incidents/{id}", get_incident_handler)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_handler)
+    add_runbook_routes(app, RUNBOOKS)
     return app

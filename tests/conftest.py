@@ -25,6 +25,9 @@ from hub.store import migrate
 from hub.store.engine import build_engine
 from hub.store.schema import metadata
 
+# python-telegram-bot warns unless its timedelta periods are opted into; we handle both.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "alertmanager"
 PG_ADMIN_DSN = os.environ.get("ALERTHUB_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 INTAKE_TOKEN = "test-intake-token-3f9a"

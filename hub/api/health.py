@@ -9,8 +9,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from hub.api.keys import ENGINE, METRICS
+from hub.api.keys import CLOCK, ENGINE, METRICS
 from hub.store.migrate import is_current
+from hub.store.outbox import pending_stats
 from hub.store.queries import count_open_by_status
 
 log = logging.getLogger(__name__)
@@ -49,8 +50,12 @@ async def metrics_handler(request: web.Request) -> web.Response:
     try:
         async with request.app[ENGINE].connect() as conn:
             counts = await count_open_by_status(conn)
+            depth, oldest_due = await pending_stats(conn)
         for status in OPEN_STATUSES:
             metrics.open_incidents.labels(status).set(counts.get(status, 0))
+        metrics.outbox_depth.set(depth)
+        overdue = (request.app[CLOCK]() - oldest_due).total_seconds() if oldest_due else 0.0
+        metrics.outbox_oldest_due_age.set(max(overdue, 0.0))
     except (SQLAlchemyError, OSError, TimeoutError):
         metrics.db_errors.labels("metrics").inc()
     body = generate_latest(metrics.registry)

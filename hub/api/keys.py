@@ -8,10 +8,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hub.api.metrics import HubMetrics
 from hub.clock import Clock
 from hub.config.models import HubConfig
+from hub.enrich.runbooks import RunbookIndex
 from hub.intake.writer import IngestWriter
+from hub.pipeline.worker import OutboxWorker
 
 CONFIG = web.AppKey("config", HubConfig)
 ENGINE = web.AppKey("engine", AsyncEngine)
 WRITER = web.AppKey("writer", IngestWriter)
 METRICS = web.AppKey("metrics", HubMetrics)
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
+WORKER = web.AppKey("worker", OutboxWorker)
+RUNBOOKS = web.AppKey("runbooks", RunbookIndex)

@@ -53,6 +53,43 @@ class HubMetrics:
         self.db_errors = Counter(
             "alerthub_db_errors_total", "Database errors by operation.", ["operation"], registry=r
         )
+        self.notifications_sent = Counter(
+            "alerthub_notifications_sent_total",
+            "Messages delivered, by channel kind and receiver.",
+            ["channel", "receiver"],
+            registry=r,
+        )
+        self.delivery_failures = Counter(
+            "alerthub_delivery_failures_total",
+            "Failed delivery attempts by channel kind and bounded reason.",
+            ["channel", "reason"],
+            registry=r,
+        )
+        self.dead_letters = Counter(
+            "alerthub_delivery_dead_letters_total",
+            "Deliveries given up after max_attempts or a permanent error.",
+            ["channel"],
+            registry=r,
+        )
+        self.delivery_latency = Histogram(
+            "alerthub_delivery_latency_seconds",
+            "From the change that caused a message to its delivery.",
+            ["channel"],
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+            registry=r,
+        )
+        self.suppressed = Counter(
+            "alerthub_notifications_suppressed_total",
+            "Notifications held back, by reason.",
+            ["reason"],
+            registry=r,
+        )
+        self.outbox_depth = Gauge("alerthub_outbox_depth", "Pending outbox rows.", registry=r)
+        self.outbox_oldest_due_age = Gauge(
+            "alerthub_outbox_oldest_due_age_seconds",
+            "How overdue the oldest pending outbox row is.",
+            registry=r,
+        )
         self.commit_batch_size = Histogram(
             "alerthub_intake_commit_batch_size",
             "Webhook payloads committed together (group commit).",

@@ -6,6 +6,9 @@ from datetime import timedelta
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from hub.config.enrich import GrafanaConfig, LokiConfig
+from hub.config.receivers import ReceiverConfig
+from hub.config.route import InhibitRuleConfig, RootRouteConfig, RouteConfig
 from hub.config.types import Duration, StrictModel
 
 DEFAULT_LISTEN = "127.0.0.1:9880"
@@ -73,6 +76,19 @@ class LoggingConfig(StrictModel):
         return value.lower()
 
 
+class DeliveryConfig(StrictModel):
+    """The outbox worker: how often it looks, how hard it retries, how much runs at once."""
+
+    poll_interval: Duration = timedelta(milliseconds=500)
+    batch_size: int = Field(default=100, ge=1, le=1000)
+    lease: Duration = timedelta(seconds=60)
+    max_attempts: int = Field(default=12, ge=1)
+    backoff_base: Duration = timedelta(seconds=2)
+    backoff_max: Duration = timedelta(minutes=5)
+    per_channel_concurrency: int = Field(default=8, ge=1)
+    send_timeout: Duration = timedelta(seconds=15)
+
+
 class HubConfig(StrictModel):
     """The whole config file."""
 
@@ -82,6 +98,13 @@ class HubConfig(StrictModel):
     intake: IntakeConfig = IntakeConfig()
     api: ApiConfig = ApiConfig()
     logging: LoggingConfig = LoggingConfig()
+    route: RootRouteConfig | None = None
+    receivers: list[ReceiverConfig] = []
+    inhibit_rules: list[InhibitRuleConfig] = []
+    delivery: DeliveryConfig = DeliveryConfig()
+    loki: LokiConfig | None = None
+    grafana: GrafanaConfig | None = None
+    runbooks_dir: str = "runbooks"
 
     @field_validator("external_url")
     @classmethod
@@ -101,7 +124,19 @@ class HubConfig(StrictModel):
             raise ValueError(
                 "api.token: no API token; set ALERTHUB_API_TOKEN or api.allow_unauthenticated: true"
             )
+        self._check_receivers()
         return self
+
+    def _check_receivers(self) -> None:
+        names = [r.name for r in self.receivers]
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                raise ValueError(f"receivers[{i}].name: duplicate receiver {name!r}")
+        if self.route is None:
+            return
+        for path, name in _route_receivers(self.route, "route"):
+            if name not in names:
+                raise ValueError(f"{path}.receiver: no receiver named {name!r} in receivers")
 
 
 def split_listen(value: str) -> tuple[str, int]:
@@ -110,3 +145,11 @@ def split_listen(value: str) -> tuple[str, int]:
     if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
         raise ValueError(f"{value!r} is not host:port")
     return host.strip("[]") or "0.0.0.0", int(port)  # noqa: S104
+
+
+def _route_receivers(route: RouteConfig, path: str) -> list[tuple[str, str]]:
+    """Every receiver the route tree names, with the YAML path that names it."""
+    found = [(path, route.receiver)] if route.receiver else []
+    for i, child in enumerate(route.routes):
+        found.extend(_route_receivers(child, f"{path}.routes[{i}]"))
+    return found

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hub.intake.episodes import AlertOutcome, Decision, KnownIncident, decide_all
 from hub.intake.models import WebhookAlert, WebhookPayload
 from hub.store.dialect import insert_for
-from hub.store.schema import OPEN_INCIDENT, incident_events, incidents, outbox
+from hub.store.outbox import enqueue
+from hub.store.schema import OPEN_INCIDENT, incident_events, incidents
 
 FLUSH_KIND = "flush"
 
@@ -150,20 +151,8 @@ async def _enqueue_flush(
         "opened_ids": result.opened_ids,
         "resolved_ids": result.resolved_ids,
     }
-    stmt = insert_for(conn, outbox).on_conflict_do_nothing(index_elements=["key"])
-    await conn.execute(
-        stmt,
-        {
-            "kind": FLUSH_KIND,
-            "key": _flush_key(payload, result.opened_ids, result.resolved_ids),
-            "payload": body,
-            "state": "pending",
-            "due_at": now,
-            "attempts": 0,
-            "created_at": now,
-            "updated_at": now,
-        },
-    )
+    key = _flush_key(payload, result.opened_ids, result.resolved_ids)
+    await enqueue(conn, FLUSH_KIND, key, body, now)
     result.flush_enqueued = True
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.types import TypeDecorator
@@ -109,4 +110,46 @@ outbox = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_outbox_due", "state", "due_at"),
+)
+
+OPEN_NOTIFICATION = text("closed_at IS NULL")
+
+# The notification log: what each (group, receiver, channel) was last told, and the
+# channel's message id so later changes edit that message instead of posting anew.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("group_hash", String(64), nullable=False),
+    Column("receiver", String(255), nullable=False),
+    Column("channel", String(64), nullable=False),
+    Column("incident_id", Id, nullable=False),
+    Column("message_id", String(512), nullable=False),
+    Column("thread_id", String(512), nullable=True),
+    Column("state", JSON, nullable=False),
+    Column("sent_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("closed_at", UtcDateTime, nullable=True),
+    Index(
+        "uq_notifications_open",
+        "group_hash",
+        "receiver",
+        "channel",
+        unique=True,
+        sqlite_where=OPEN_NOTIFICATION,
+        postgresql_where=OPEN_NOTIFICATION,
+    ),
+    Index("ix_notifications_incident", "incident_id"),
+)
+
+# What each receiver was last told about each group: the input of episode dedup.
+notify_log = Table(
+    "notify_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("group_hash", String(64), nullable=False),
+    Column("receiver", String(255), nullable=False),
+    Column("state", JSON, nullable=False),
+    Column("sent_at", UtcDateTime, nullable=False),
+    UniqueConstraint("group_hash", "receiver", name="uq_notify_log_group_receiver"),
 )

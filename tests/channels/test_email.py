@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import email
-import socket
 import ssl
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -21,31 +18,9 @@ from hub.channels.errors import DeliveryError, FailureReason
 from hub.channels.model import NotifyKind
 from hub.config.receivers import EmailConfig
 from tests.channels.conftest import EXTERNAL_URL, make_note
+from tests.support.smtp import RecordingHandler, run_smtp, smtp_free_port
 
 PASSWORD = "s3cret-smtp-password"
-
-
-@dataclass
-class RecordingHandler:
-    """Stores messages; answers ``rcpt_reply`` / ``data_reply`` when set."""
-
-    messages: list[Message] = field(default_factory=list)
-    rcpt_reply: str | None = None
-    data_reply: str | None = None
-
-    async def handle_RCPT(  # noqa: N802 (aiosmtpd hook name)
-        self, server: Any, session: Any, envelope: Any, address: str, options: Any
-    ) -> str:
-        if self.rcpt_reply:
-            return self.rcpt_reply
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        if self.data_reply:
-            return self.data_reply
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 Message accepted for delivery"
 
 
 def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
@@ -65,22 +40,6 @@ def ca_file(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(path)
 
 
-def _free_port() -> int:
-    """aiosmtpd's Controller cannot use port 0 (it connects to itself to check readiness)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _run(handler: RecordingHandler, **kwargs: Any) -> Iterator[Controller]:
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port(), **kwargs)
-    controller.start()
-    try:
-        yield controller
-    finally:
-        controller.stop()
-
-
 @pytest.fixture
 def handler() -> RecordingHandler:
     return RecordingHandler()
@@ -88,14 +47,14 @@ def handler() -> RecordingHandler:
 
 @pytest.fixture
 def plain_server(handler: RecordingHandler) -> Iterator[Controller]:
-    yield from _run(handler)
+    yield from run_smtp(handler)
 
 
 @pytest.fixture
 def tls_server(handler: RecordingHandler, ca: trustme.CA) -> Iterator[Controller]:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
-    yield from _run(
+    yield from run_smtp(
         handler,
         tls_context=context,
         require_starttls=True,
@@ -219,8 +178,9 @@ async def test_reply_codes(
 
 
 async def test_connection_refused_is_retryable() -> None:
+    smarthost = f"127.0.0.1:{smtp_free_port()}"
     config = EmailConfig.model_validate(
-        {"to": "a@example.org", "from": "b@example.org", "smarthost": f"127.0.0.1:{_free_port()}"}
+        {"to": "a@example.org", "from": "b@example.org", "smarthost": smarthost}
     )
     with pytest.raises(DeliveryError) as err:
         await EmailChannel(config, external_url=EXTERNAL_URL).send(make_note())

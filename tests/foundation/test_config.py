@@ -25,7 +25,9 @@ def errors_of(text: str, env: dict[str, str] | None = None) -> list[str]:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        pytest.param(BASE + "bogus: 1\n", "bogus: Extra inputs are not permitted", id="unknown-key"),
+        pytest.param(
+            BASE + "bogus: 1\n", "bogus: Extra inputs are not permitted", id="unknown-key"
+        ),
         pytest.param(
             BASE + "server: {listen: nope}\n", "server.listen: 'nope' is not host:port", id="listen"
         ),

@@ -106,7 +106,7 @@ def test_pending_migrations_without_auto_migrate_stop_start_up(tmp_path: Path) -
         env={**os.environ, **SECRET_ENV},
     )  # fmt: skip
     assert upgrade.returncode == 0, upgrade.stderr
-    assert "0001" in upgrade.stdout
+    assert "0002" in upgrade.stdout
 
 
 def test_bad_config_stops_start_up_naming_the_path(tmp_path: Path) -> None:

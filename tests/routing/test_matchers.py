@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -191,14 +190,12 @@ def test_matcher_list_errors_name_the_index(value: object, loc: tuple[object, ..
 
 # --- parity with the real Alertmanager parser (amtool check-config) --------------------------
 
-AMTOOL = shutil.which("amtool")
 PARITY_TEXTS = [c[1] for c in PARSE_CASES + ERROR_CASES if c[1]] + [c[1] for c in MATCH_CASES]
 
 
 @pytest.fixture(scope="module")
-def amtool_verdicts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def amtool_verdicts(amtool: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """One ``amtool check-config`` run over a file per text: text -> "SUCCESS" or the failure."""
-    assert AMTOOL is not None
     folder = tmp_path_factory.mktemp("check")
     paths = {}
     for i, text in enumerate(PARITY_TEXTS):
@@ -209,7 +206,7 @@ def amtool_verdicts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         paths[text] = folder / f"am{i}.yml"
         paths[text].write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     done = subprocess.run(
-        [AMTOOL, "check-config", *map(str, paths.values())],
+        [amtool, "check-config", *map(str, paths.values())],
         capture_output=True,
         text=True,
         timeout=60,
@@ -220,7 +217,6 @@ def amtool_verdicts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 @pytest.mark.e2e
-@pytest.mark.skipif(AMTOOL is None, reason="amtool not installed")
 @pytest.mark.parametrize("text", PARITY_TEXTS)
 def test_acceptance_matches_amtool(text: str, amtool_verdicts: dict[str, str]) -> None:
     try:
@@ -321,15 +317,14 @@ def regex_parity_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def amtool_regex_matches(regex_parity_config: Path) -> dict[str, set[str]]:
+def amtool_regex_matches(amtool: str, regex_parity_config: Path) -> dict[str, set[str]]:
     """For each value, the regexes that amtool's routing says match it (runs in parallel)."""
 
     def receivers(value: str) -> str:
-        assert AMTOOL is not None
         args = ["config", "routes", "test", f"--config.file={regex_parity_config}"]
         label = str(Matcher("x", EQ, value))
         done = subprocess.run(
-            [AMTOOL, *args, "--", label], capture_output=True, text=True, timeout=30, check=True
+            [amtool, *args, "--", label], capture_output=True, text=True, timeout=30, check=True
         )
         return done.stdout.strip()
 
@@ -342,7 +337,6 @@ def amtool_regex_matches(regex_parity_config: Path) -> dict[str, set[str]]:
 
 
 @pytest.mark.e2e
-@pytest.mark.skipif(AMTOOL is None, reason="amtool not installed")
 @pytest.mark.parametrize("value", PARITY_VALUES)
 def test_regex_matching_agrees_with_amtool(
     value: str, amtool_regex_matches: dict[str, set[str]]

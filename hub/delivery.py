@@ -1,0 +1,60 @@
+"""Wiring of everything after the commit: channels, enrichment, pipeline, outbox worker."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+
+import aiohttp
+from aiohttp import web
+
+from hub.api.keys import CLOCK, CONFIG, ENGINE, METRICS, RUNBOOKS, WORKER
+from hub.channels.base import Channel
+from hub.channels.registry import build_channels
+from hub.enrich.runbooks import RunbookIndex
+from hub.pipeline.build import build_pipeline
+from hub.pipeline.deliver import ChannelKey, DeliverHandler
+from hub.pipeline.enqueue import DELIVER_KIND
+from hub.pipeline.enrich_stage import HubEnricher
+from hub.pipeline.flush import FlushHandler
+from hub.pipeline.worker import OutboxWorker
+from hub.store.ingest import FLUSH_KIND
+
+
+async def delivery_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Open channels and the Loki session, start the worker; close all in reverse."""
+    config = app[CONFIG]
+    runbooks = await asyncio.to_thread(RunbookIndex.load, config.runbooks_dir)
+    app[RUNBOOKS] = runbooks
+    channels: dict[ChannelKey, Channel] = {}
+    for receiver in config.receivers:
+        for key, channel in build_channels(receiver, external_url=config.external_url):
+            channels[(receiver.name, key)] = channel
+    names: dict[str, list[str]] = {}
+    for receiver_name, key in channels:
+        names.setdefault(receiver_name, []).append(key)
+    async with AsyncExitStack() as stack:
+        session = await stack.enter_async_context(aiohttp.ClientSession())
+        for channel in channels.values():
+            stack.push_async_callback(channel.close)
+        deliver = DeliverHandler(
+            engine=app[ENGINE],
+            channels=channels,
+            config=config.delivery,
+            metrics=app[METRICS],
+            external_url=config.external_url,
+            enricher=HubEnricher(config, runbooks, session),
+        )
+        pipeline = build_pipeline(config, names)
+        worker = OutboxWorker(
+            app[ENGINE],
+            {FLUSH_KIND: FlushHandler(app[ENGINE], pipeline, app[METRICS]), DELIVER_KIND: deliver},
+            app[CLOCK],
+            config.delivery,
+            app[METRICS],
+        )
+        app[WORKER] = worker
+        worker.start()
+        yield
+        await worker.stop()

@@ -1,0 +1,32 @@
+"""``build_pipeline``: reading this one function gives the order of every decision."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from hub.config.models import HubConfig
+from hub.pipeline.dedup_stage import DedupStage
+from hub.pipeline.enqueue import EnqueueStage
+from hub.pipeline.mute import InhibitMuter, MuteStage
+from hub.pipeline.route import RouteStage
+from hub.pipeline.stage import Chain, Stage
+from hub.routing.inhibit import build_inhibit_rules
+from hub.routing.tree import build_route_tree
+
+
+def build_pipeline(config: HubConfig, channels: Mapping[str, Sequence[str]]) -> Stage | None:
+    """The flush pipeline: route → per receiver: mute → dedup → enqueue delivery.
+
+    Delivery itself (enrich → render → send → record, with retries) runs from the outbox
+    rows the last stage writes; see ``hub.pipeline.deliver``. None when nothing is routed.
+    """
+    if config.route is None:
+        return None
+    per_receiver = Chain(
+        [
+            MuteStage(InhibitMuter(build_inhibit_rules(config.inhibit_rules))),
+            DedupStage(),
+            EnqueueStage(channels),
+        ]
+    )
+    return RouteStage(build_route_tree(config.route), per_receiver)

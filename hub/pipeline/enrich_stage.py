@@ -1,0 +1,68 @@
+"""Enrichment for a message: runbook, Loki excerpt, links. It never blocks or fails a message."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiohttp
+
+from hub.channels.model import Enrichment
+from hub.config.models import HubConfig
+from hub.enrich.enricher import EnrichmentResult, enrich
+from hub.enrich.loki import LokiClient
+from hub.enrich.runbooks import RunbookIndex
+from hub.pipeline.stage import IncidentView
+
+log = logging.getLogger(__name__)
+Enricher = Callable[[IncidentView], Awaitable[EnrichmentResult]]
+
+
+def to_enrichment(result: EnrichmentResult, view: IncidentView) -> Enrichment:
+    """Map the enricher's result onto the message model; the alert's own runbook_url counts."""
+    runbook_url = result.runbook_url or view.annotations.get("runbook_url") or None
+    return Enrichment(
+        runbook_name=result.runbook_name or (view.alertname if runbook_url else None),
+        runbook_url=runbook_url,
+        log_lines=result.log_lines,
+        log_summary=result.log_summary,
+        logs_unavailable=result.logs_unavailable,
+        explore_url=result.explore_url,
+        dashboards=tuple((d.title, d.url) for d in result.dashboards),
+    )
+
+
+@dataclass
+class HubEnricher:
+    """The configured enricher: the runbook index always, Loki and Grafana when configured."""
+
+    config: HubConfig
+    runbooks: RunbookIndex
+    session: aiohttp.ClientSession | None = None
+
+    def __post_init__(self) -> None:
+        self._loki = (
+            LokiClient(self.session, self.config.loki)
+            if self.config.loki is not None and self.session is not None
+            else None
+        )
+
+    async def __call__(self, view: IncidentView) -> EnrichmentResult:
+        return await enrich(
+            view.labels,
+            view.annotations,
+            view.started_at,
+            loki=self._loki,
+            runbooks=self.runbooks,
+            grafana=self.config.grafana,
+            external_url=self.config.external_url,
+        )
+
+
+def enrichment_failed_detail(result: EnrichmentResult, at: datetime) -> dict[str, str] | None:
+    """The timeline detail when logs could not be fetched, else None."""
+    if result.logs_unavailable is None:
+        return None
+    return {"what": "logs", "reason": result.logs_unavailable, "at": at.isoformat()}

@@ -1,0 +1,89 @@
+"""Reminder and escalation schedules for a firing, unacknowledged incident, on the hub's clock."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from hub.pipeline.reasons import NotifyReason, SuppressReason
+
+
+@dataclass(frozen=True)
+class ReminderPolicy:
+    """Remind after ``first``, then back off by ``backoff``, capped at ``max_interval``."""
+
+    first: timedelta | None  # None: never remind
+    backoff: float = 2.0
+    max_interval: timedelta = timedelta(hours=24)
+
+    def __post_init__(self) -> None:
+        if self.first is not None and self.first <= timedelta(0):
+            raise ValueError("reminder interval must be positive (use None for never)")
+        if self.backoff < 1:
+            raise ValueError("reminder backoff must be at least 1")
+        if self.max_interval <= timedelta(0):
+            raise ValueError("reminder max_interval must be positive")
+
+
+NEVER_REMIND = ReminderPolicy(first=None)
+
+
+def next_reminder_at(
+    started_at: datetime, reminders_sent: int, policy: ReminderPolicy
+) -> datetime | None:
+    """When reminder number ``reminders_sent + 1`` is due, or ``None`` for never.
+
+    Measured from ``started_at`` so a late reminder does not push the rest back:
+    with 30m and backoff 2 the reminders fall at +30m, +1h30m, +3h30m, … .
+    """
+    if policy.first is None:
+        return None
+    elapsed = timedelta(0)
+    interval = policy.first
+    for done in range(reminders_sent + 1):
+        if interval >= policy.max_interval:
+            return started_at + elapsed + policy.max_interval * (reminders_sent + 1 - done)
+        elapsed += interval
+        interval = interval * policy.backoff
+    return started_at + elapsed
+
+
+def reminder_due(
+    started_at: datetime, reminders_sent: int, policy: ReminderPolicy, now: datetime
+) -> bool:
+    """Whether the next reminder's time has come."""
+    due_at = next_reminder_at(started_at, reminders_sent, policy)
+    return due_at is not None and now >= due_at
+
+
+def decide_reminder(
+    started_at: datetime,
+    reminders_sent: int,
+    policy: ReminderPolicy,
+    now: datetime,
+    *,
+    acked: bool,
+) -> NotifyReason | SuppressReason | None:
+    """``reminder_due`` when one should go out, ``acknowledged`` when an ack holds it, else None."""
+    if not reminder_due(started_at, reminders_sent, policy, now):
+        return None
+    return SuppressReason.ACKNOWLEDGED if acked else NotifyReason.REMINDER_DUE
+
+
+def escalation_due(
+    started_at: datetime,
+    now: datetime,
+    after: timedelta,
+    *,
+    acked: bool,
+    severity: str | None,
+    severities: Collection[str],
+) -> bool:
+    """Whether an unacknowledged incident of an escalating severity has waited ``after``."""
+    return (
+        not acked
+        and severity is not None
+        and severity.lower() in {name.lower() for name in severities}
+        and now - started_at >= after
+    )

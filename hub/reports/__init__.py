@@ -1,0 +1,1 @@
+"""Reports derived from the incident history: pure builders over numbers the store counts."""

@@ -1,0 +1,120 @@
+"""A hub wired to a fake Telegram, a fake Slack and a real SMTP server, on each store."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from aiosmtpd.controller import Controller
+
+from hub.app import create_app
+from tests.conftest import ManualClock, api_headers, fixture_bytes, intake_headers, make_config
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.telegram_api import FakeTelegram
+from tests.support.smtp import RecordingHandler, run_smtp
+
+Client = TestClient[Any, Any]
+
+
+def routed_config(db_url: str, tg: FakeTelegram, slack: FakeSlack, smtp: Controller) -> Any:
+    return make_config(
+        db_url,
+        route={"receiver": "oncall"},
+        receivers=[
+            {
+                "name": "oncall",
+                "telegram_configs": [
+                    {"bot_token": tg.token, "chat_id": -1001, "api_url": tg.base_url}
+                ],
+                "slack_configs": [
+                    {"token": slack.token, "channel": "#alerts", "api_url": slack.api_url}
+                ],
+                "email_configs": [
+                    {
+                        "to": "oncall@example.org",
+                        "from": "hub@example.org",
+                        "smarthost": f"127.0.0.1:{smtp.port}",
+                        "require_tls": False,
+                    }
+                ],
+            }
+        ],
+        delivery={
+            "poll_interval": "50ms",
+            "backoff_base": "100ms",
+            "backoff_max": "1s",
+            "max_attempts": 4,
+            "send_timeout": "3s",
+        },
+    )
+
+
+@dataclass
+class Rig:
+    hub: Client
+    tg: FakeTelegram
+    slack: FakeSlack
+    smtp: RecordingHandler
+
+    async def post(self, name: str) -> None:
+        resp = await self.hub.post(
+            "/api/v1/alerts/alertmanager", data=fixture_bytes(name), headers=intake_headers()
+        )
+        assert resp.status == 200, await resp.text()
+
+    async def incident(self, alertname: str) -> dict[str, Any]:
+        resp = await self.hub.get(
+            "/api/v1/incidents", params={"alertname": alertname}, headers=api_headers()
+        )
+        (item,) = (await resp.json())["items"]
+        detail = await self.hub.get(f"/api/v1/incidents/{item['id']}", headers=api_headers())
+        result: dict[str, Any] = await detail.json()
+        return result
+
+
+async def eventually(probe: Callable[[], Any], timeout: float = 10) -> Any:
+    """Wait until ``probe`` returns something truthy; fail with its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe()
+        value = await result if inspect.isawaitable(result) else result
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not reached within {timeout}s: {value!r}")
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+def smtp_handler() -> RecordingHandler:
+    return RecordingHandler()
+
+
+@pytest.fixture
+def smtp_server(smtp_handler: RecordingHandler) -> Iterator[Controller]:
+    yield from run_smtp(smtp_handler)
+
+
+@pytest.fixture
+async def rig(
+    db_url: str, smtp_server: Controller, smtp_handler: RecordingHandler
+) -> AsyncIterator[Rig]:
+    async with FakeTelegram() as tg, FakeSlack() as slack:
+        app = create_app(routed_config(db_url, tg, slack, smtp_server), clock=_real_clock())
+        async with TestClient(TestServer(app)) as client:
+            yield Rig(client, tg, slack, smtp_handler)
+
+
+def _real_clock() -> Callable[[], Any]:
+    from hub.clock import utc_now
+
+    return utc_now
+
+
+__all__ = ["ManualClock", "Rig", "eventually"]

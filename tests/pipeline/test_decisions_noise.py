@@ -1,0 +1,137 @@
+"""The noise report's numbers and advice, alert by alert."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from hub.reports.noise import AlertStats, advice, build_noise_report
+
+QUIET = AlertStats(
+    alertname="Quiet",
+    notifications_received=20,
+    incidents=10,
+    messages_sent=12,
+    suppressed={"duplicate": 8},
+    resolve_seconds=[1800.0] * 10,
+    self_resolve_seconds=[],
+    flapping_episodes=0,
+    acked_incidents=8,
+    window_days=14,
+)
+LATENCY = replace(
+    QUIET,
+    alertname="ModelLatencyHigh",
+    incidents=25,
+    messages_sent=25,
+    resolve_seconds=[150.0] * 23 + [900.0, 1200.0],
+    self_resolve_seconds=[150.0] * 23,
+    acked_incidents=2 + 3,
+)
+DRIFT = replace(QUIET, alertname="DataDrift", acked_incidents=0)
+LOW_ACK = replace(QUIET, alertname="Ignored", incidents=20, acked_incidents=1)
+FLAPPY = replace(QUIET, alertname="Flappy", flapping_episodes=3)
+CHATTY = replace(QUIET, alertname="Chatty", messages_sent=45)
+RARE = replace(QUIET, alertname="Rare", incidents=4, acked_incidents=0, messages_sent=40)
+QUICK_1M = replace(QUIET, alertname="Blip", self_resolve_seconds=[30.0] * 9)
+HALF_DAY = replace(DRIFT, window_days=0.5)
+
+ADVICE_CASES: list[tuple[str, AlertStats, list[str]]] = [
+    ("healthy", QUIET, []),
+    (
+        "self-resolving",
+        LATENCY,
+        [
+            "ModelLatencyHigh resolved on its own in 92 % of episodes within 3 min: "
+            "raise its `for:` to 5m"
+        ],
+    ),
+    (
+        "self-resolving-1m",
+        QUICK_1M,
+        ["Blip resolved on its own in 90 % of episodes within 1 min: raise its `for:` to 2m"],
+    ),
+    (
+        "never-acked",
+        DRIFT,
+        ["DataDrift was never acknowledged in 14 days: lower its severity or route it to email"],
+    ),
+    (
+        "never-acked-fraction-of-day",
+        HALF_DAY,
+        ["DataDrift was never acknowledged in 0.5 days: lower its severity or route it to email"],
+    ),
+    (
+        "rarely-acked",
+        LOW_ACK,
+        [
+            "Ignored was acknowledged in only 5 % of incidents in 14 days: "
+            "lower its severity or route it to email"
+        ],
+    ),
+    (
+        "flapping",
+        FLAPPY,
+        [
+            "Flappy flapped 3 times in 14 days: add `keep_firing_for:` to its rule "
+            "or smooth its expression (e.g. avg_over_time)"
+        ],
+    ),
+    (
+        "chatty",
+        CHATTY,
+        [
+            "Chatty sent 4.5 messages per incident: acknowledge it sooner "
+            "or lengthen its reminder interval"
+        ],
+    ),
+    ("too-few-incidents", RARE, []),
+]
+
+
+@pytest.mark.parametrize(
+    ("stats", "expected"),
+    [case[1:] for case in ADVICE_CASES],
+    ids=[case[0] for case in ADVICE_CASES],
+)
+def test_advice(stats: AlertStats, expected: list[str]) -> None:
+    assert advice(stats) == expected
+
+
+def test_build_noise_report_rows() -> None:
+    rows = build_noise_report(
+        [
+            QUIET,
+            LATENCY,
+            replace(
+                QUIET,
+                alertname="Never",
+                incidents=0,
+                messages_sent=0,
+                resolve_seconds=[],
+                acked_incidents=0,
+                suppressed={},
+            ),
+        ]
+    )
+    assert [row["alertname"] for row in rows] == ["ModelLatencyHigh", "Quiet", "Never"]
+    latency = rows[0]
+    assert latency["median_resolve_seconds"] == 150.0
+    assert latency["ack_rate"] == pytest.approx(0.2)
+    assert latency["messages_per_incident"] == 1.0
+    assert latency["suppressed"] == {"duplicate": 8}
+    assert latency["suppressed_total"] == 8
+    assert latency["advice"] == advice(LATENCY)
+    never = rows[2]
+    assert never["median_resolve_seconds"] is None
+    assert never["ack_rate"] is None
+    assert never["messages_per_incident"] is None
+    assert never["advice"] == []
+
+
+def test_build_noise_report_ties_by_suppressed_then_name() -> None:
+    loud = replace(QUIET, alertname="Loud", suppressed={"duplicate": 50, "flapping": 5})
+    rows = build_noise_report([replace(QUIET, alertname="B"), loud, replace(QUIET, alertname="A")])
+    assert [row["alertname"] for row in rows] == ["Loud", "A", "B"]
+    assert rows[0]["suppressed"] == {"duplicate": 50, "flapping": 5}

@@ -1,0 +1,52 @@
+"""A real SMTP server (aiosmtpd) on loopback that records what it accepts."""
+
+from __future__ import annotations
+
+import email
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.message import Message
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+
+@dataclass
+class RecordingHandler:
+    """Stores messages; answers ``rcpt_reply`` / ``data_reply`` when set."""
+
+    messages: list[Message] = field(default_factory=list)
+    rcpt_reply: str | None = None
+    data_reply: str | None = None
+
+    async def handle_RCPT(  # noqa: N802 (aiosmtpd hook name)
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if self.rcpt_reply:
+            return self.rcpt_reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.data_reply:
+            return self.data_reply
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 Message accepted for delivery"
+
+
+def smtp_free_port() -> int:
+    """aiosmtpd's Controller cannot use port 0 (it connects to itself to check readiness)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run_smtp(handler: RecordingHandler, **kwargs: Any) -> Iterator[Controller]:
+    """Run aiosmtpd for the duration of a fixture."""
+    controller = Controller(handler, hostname="127.0.0.1", port=smtp_free_port(), **kwargs)
+    controller.start()
+    try:
+        yield controller
+    finally:
+        controller.stop()
