@@ -59,6 +59,36 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_routes_test(args: argparse.Namespace) -> int:
+    from hub.routing.tree import build_route_tree, format_routes_test, match_receivers
+
+    cfg = _load(args.config).config
+    if cfg.route is None:
+        print("alerthub: the config has no route:", file=sys.stderr)
+        return 1
+    labels: dict[str, str] = {}
+    for pair in args.labels:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            print(f"alerthub: {pair!r} is not label=value", file=sys.stderr)
+            return 2
+        labels[name] = value.strip('"')
+    print(format_routes_test(match_receivers(build_route_tree(cfg.route), labels)))
+    return 0
+
+
+def cmd_check_runbooks(args: argparse.Namespace) -> int:
+    from hub.enrich.runbooks import RunbookIndex
+
+    index = RunbookIndex.load(args.dir)
+    for error in index.errors:
+        print(error, file=sys.stderr)
+    if index.errors:
+        return 1
+    print(f"{args.dir}: OK · {len(index.runbooks)} runbook(s)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="alerthub", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -76,6 +106,17 @@ def build_parser() -> argparse.ArgumentParser:
     upgrade = db_sub.add_parser("upgrade", help="apply Alembic migrations to head")
     upgrade.add_argument("--config", required=True)
     upgrade.set_defaults(func=cmd_db_upgrade)
+
+    routes = sub.add_parser("routes", help="the route tree")
+    routes_sub = routes.add_subparsers(dest="routes_command", required=True)
+    routes_test = routes_sub.add_parser("test", help="which receivers a label set reaches")
+    routes_test.add_argument("--config", required=True)
+    routes_test.add_argument("labels", nargs="*", metavar="label=value")
+    routes_test.set_defaults(func=cmd_routes_test)
+
+    runbooks = sub.add_parser("check-runbooks", help="validate runbooks/*.md")
+    runbooks.add_argument("dir", nargs="?", default="runbooks")
+    runbooks.set_defaults(func=cmd_check_runbooks)
     return parser
 
 

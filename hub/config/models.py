@@ -7,6 +7,7 @@ from datetime import timedelta
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from hub.config.enrich import GrafanaConfig, LokiConfig
+from hub.config.fatigue import FatigueConfig
 from hub.config.receivers import ReceiverConfig
 from hub.config.route import InhibitRuleConfig, RootRouteConfig, RouteConfig
 from hub.config.types import Duration, StrictModel
@@ -89,6 +90,20 @@ class DeliveryConfig(StrictModel):
     send_timeout: Duration = timedelta(seconds=15)
 
 
+class AlertmanagerLinkConfig(StrictModel):
+    """The Alertmanager the hub mirrors silences into (API v2)."""
+
+    url: str
+    timeout: Duration = timedelta(seconds=5)
+
+    @field_validator("url")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an absolute http:// or https:// URL")
+        return value.rstrip("/")
+
+
 class HubConfig(StrictModel):
     """The whole config file."""
 
@@ -105,6 +120,8 @@ class HubConfig(StrictModel):
     loki: LokiConfig | None = None
     grafana: GrafanaConfig | None = None
     runbooks_dir: str = "runbooks"
+    fatigue: FatigueConfig = FatigueConfig()
+    alertmanager: AlertmanagerLinkConfig | None = None
 
     @field_validator("external_url")
     @classmethod
@@ -132,6 +149,11 @@ class HubConfig(StrictModel):
         for i, name in enumerate(names):
             if name in names[:i]:
                 raise ValueError(f"receivers[{i}].name: duplicate receiver {name!r}")
+        escalation = self.fatigue.escalation
+        if escalation is not None and escalation.escalate_to not in names:
+            raise ValueError(
+                f"fatigue.escalation.escalate_to: no receiver named {escalation.escalate_to!r}"
+            )
         if self.route is None:
             return
         for path, name in _route_receivers(self.route, "route"):

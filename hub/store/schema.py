@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Float,
     Dialect,
     ForeignKey,
     Index,
@@ -72,6 +73,8 @@ incidents = Table(
     Column("group_key", Text, nullable=False, server_default=""),
     Column("acked_by", String(255), nullable=True),
     Column("acked_at", UtcDateTime, nullable=True),
+    Column("reminders_sent", Integer, nullable=False, server_default="0"),
+    Column("escalated_at", UtcDateTime, nullable=True),
     Index(
         "uq_incidents_open_fingerprint",
         "fingerprint",
@@ -152,4 +155,59 @@ notify_log = Table(
     Column("state", JSON, nullable=False),
     Column("sent_at", UtcDateTime, nullable=False),
     UniqueConstraint("group_hash", "receiver", name="uq_notify_log_group_receiver"),
+)
+
+silences = Table(
+    "silences",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("matchers", JSON, nullable=False),
+    Column("starts_at", UtcDateTime, nullable=False),
+    Column("ends_at", UtcDateTime, nullable=False),
+    Column("created_by", String(255), nullable=False),
+    Column("comment", Text, nullable=False, server_default=""),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("expired_at", UtcDateTime, nullable=True),
+    Column("alertmanager_id", String(64), nullable=True),
+    Column("owner_warned_at", UtcDateTime, nullable=True),
+    Index("ix_silences_ends", "ends_at"),
+)
+
+# Per identity (fingerprint): fire/resolve history for flapping detection.
+identity_state = Table(
+    "identity_state",
+    metadata,
+    Column("fingerprint", String(64), primary_key=True),
+    Column("transitions", JSON, nullable=False),
+    Column("flapping", Integer, nullable=False, server_default="0"),
+    Column("flap_started_at", UtcDateTime, nullable=True),
+    Column("flap_episodes", Integer, nullable=False, server_default="0"),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# Per receiver token bucket for the storm budget.
+rate_buckets = Table(
+    "rate_buckets",
+    metadata,
+    Column("receiver", String(255), primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# Notifications held back (rate limit, quiet hours) until a digest releases them.
+held_notifications = Table(
+    "held_notifications",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("receiver", String(255), nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("group_key", Text, nullable=False),
+    Column("incident_ids", JSON, nullable=False),
+    Column("alertname", String(255), nullable=False),
+    Column("namespace", String(255), nullable=False, server_default=""),
+    Column("severity", String(64), nullable=False, server_default=""),
+    Column("held_at", UtcDateTime, nullable=False),
+    Column("released_at", UtcDateTime, nullable=True),
+    Index("ix_held_pending", "receiver", "released_at"),
 )
