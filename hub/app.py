@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
+from hub.api.acks import ack_handler
 from hub.api.health import healthz, metrics_handler, readyz
 from hub.api.incidents import get_incident_handler, list_incidents_handler
 from hub.api.keys import CLOCK, CONFIG, ENGINE, METRICS, RUNBOOKS, WORKER, WRITER
@@ -78,6 +79,7 @@ def create_app(config: HubConfig, *, clock: Clock = utc_now) -> web.Application:
     app.router.add_post("/api/v1/alerts/alertmanager", receive_alertmanager)
     app.router.add_get("/api/v1/incidents", list_incidents_handler)
     app.router.add_get("/api/v1/incidents/{id}", get_incident_handler)
+    app.router.add_post("/api/v1/incidents/{id}/ack", ack_handler)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_handler)

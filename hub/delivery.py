@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 
@@ -12,20 +13,25 @@ from aiohttp import web
 from hub.api.keys import CLOCK, CONFIG, ENGINE, METRICS, RUNBOOKS, WORKER
 from hub.channels.base import Channel
 from hub.channels.registry import build_channels
-from hub.enrich.runbooks import RunbookIndex
+from hub.enrich.runbooks import RunbookIndexHolder
 from hub.pipeline.build import build_pipeline
 from hub.pipeline.deliver import ChannelKey, DeliverHandler
-from hub.pipeline.enqueue import DELIVER_KIND
+from hub.pipeline.enqueue import DELIVER_KIND, REMINDER_KIND
 from hub.pipeline.enrich_stage import HubEnricher
 from hub.pipeline.flush import FlushHandler
+from hub.pipeline.reminder import ReminderHandler
 from hub.pipeline.worker import OutboxWorker
 from hub.store.ingest import FLUSH_KIND
+
+log = logging.getLogger(__name__)
 
 
 async def delivery_ctx(app: web.Application) -> AsyncIterator[None]:
     """Open channels and the Loki session, start the worker; close all in reverse."""
     config = app[CONFIG]
-    runbooks = await asyncio.to_thread(RunbookIndex.load, config.runbooks_dir)
+    runbooks = await RunbookIndexHolder.load(config.runbooks_dir)
+    for error in runbooks.current.errors:
+        log.warning("runbook_error", extra={"error": error})
     app[RUNBOOKS] = runbooks
     channels: dict[ChannelKey, Channel] = {}
     for receiver in config.receivers:
@@ -49,7 +55,11 @@ async def delivery_ctx(app: web.Application) -> AsyncIterator[None]:
         pipeline = build_pipeline(config, names)
         worker = OutboxWorker(
             app[ENGINE],
-            {FLUSH_KIND: FlushHandler(app[ENGINE], pipeline, app[METRICS]), DELIVER_KIND: deliver},
+            {
+                FLUSH_KIND: FlushHandler(app[ENGINE], pipeline, app[METRICS]),
+                DELIVER_KIND: deliver,
+                REMINDER_KIND: ReminderHandler(app[ENGINE], names, config.fatigue),
+            },
             app[CLOCK],
             config.delivery,
             app[METRICS],

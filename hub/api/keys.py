@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hub.api.metrics import HubMetrics
 from hub.clock import Clock
 from hub.config.models import HubConfig
-from hub.enrich.runbooks import RunbookIndex
+from hub.enrich.runbooks import RunbookIndexHolder
 from hub.intake.writer import IngestWriter
 from hub.pipeline.worker import OutboxWorker
 
@@ -18,4 +18,4 @@ WRITER = web.AppKey("writer", IngestWriter)
 METRICS = web.AppKey("metrics", HubMetrics)
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 WORKER = web.AppKey("worker", OutboxWorker)
-RUNBOOKS = web.AppKey("runbooks", RunbookIndex)
+RUNBOOKS = web.AppKey("runbooks", RunbookIndexHolder)

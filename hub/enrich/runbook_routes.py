@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from aiohttp import web
 from jinja2 import Environment
 
-from hub.enrich.runbooks import Runbook, RunbookIndex, render_runbook_html
+from hub.enrich.runbooks import Runbook, RunbookIndex, RunbookIndexHolder, render_runbook_html
+
+IndexKey = web.AppKey[RunbookIndex] | web.AppKey[RunbookIndexHolder]
+"""A fixed index (tests, tools) or the live one the hub reloads on SIGHUP."""
 
 _LIST_PAGE = Environment(autoescape=True).from_string(
     """<!doctype html>
@@ -52,10 +55,14 @@ def _wants_json(request: web.Request) -> bool:
 
 @dataclass(frozen=True)
 class _RunbookHandlers:
-    index_key: web.AppKey[RunbookIndex]
+    index_key: IndexKey
+
+    def _index(self, request: web.Request) -> RunbookIndex:
+        state = request.app[self.index_key]
+        return state.current if isinstance(state, RunbookIndexHolder) else state
 
     async def list_runbooks(self, request: web.Request) -> web.StreamResponse:
-        index = request.app[self.index_key]
+        index = self._index(request)
         runbooks = sorted(index.runbooks.values(), key=lambda r: r.name)
         if _wants_json(request):
             return web.json_response({"runbooks": [_summary(r) for r in runbooks]})
@@ -63,7 +70,7 @@ class _RunbookHandlers:
 
     async def show_runbook(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
-        runbook = request.app[self.index_key].get(name)
+        runbook = self._index(request).get(name)
         if runbook is None:
             raise web.HTTPNotFound(text=f"runbook {name!r} not found\n")
         fmt = request.query.get("format", "html")
@@ -77,7 +84,7 @@ class _RunbookHandlers:
         raise web.HTTPPermanentRedirect("/runbooks/")
 
 
-def add_runbook_routes(app: web.Application, index_key: web.AppKey[RunbookIndex]) -> None:
+def add_runbook_routes(app: web.Application, index_key: IndexKey) -> None:
     """Register the runbook pages; the index is read from ``app[index_key]`` on each request."""
     handlers = _RunbookHandlers(index_key)
     app.router.add_get("/runbooks", handlers.redirect_to_list)

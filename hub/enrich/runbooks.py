@@ -6,6 +6,7 @@ which remediation actions are allowed later; the Markdown body says what a respo
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -220,6 +221,33 @@ class RunbookIndex:
         if not matching:
             return None
         return min(matching, key=lambda r: (-r.specificity, r.name))
+
+
+class RunbookIndexHolder:
+    """The live index: app state cannot be replaced once started, so reloads swap ``current``.
+
+    Readers take ``current`` once per request or message and so never see half an index.
+    A reload that finds any error keeps the index it has, as Prometheus keeps its rules
+    when a reloaded file is broken: one bad edit must not drop every runbook's link.
+    """
+
+    def __init__(self, directory: str | Path, index: RunbookIndex | None = None) -> None:
+        self.directory = directory
+        self.current = index if index is not None else RunbookIndex()
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def load(cls, directory: str | Path) -> RunbookIndexHolder:
+        """The start-up load: every valid runbook, even when other files have errors."""
+        return cls(directory, await asyncio.to_thread(RunbookIndex.load, directory))
+
+    async def reload(self) -> RunbookIndex:
+        """Re-read the directory; swap ``current`` only when the new index has no errors."""
+        async with self._lock:
+            index = await asyncio.to_thread(RunbookIndex.load, self.directory)
+            if not index.errors:
+                self.current = index
+            return index
 
 
 def _duplicate_selectors(runbooks: Iterable[Runbook], directory: str) -> list[str]:

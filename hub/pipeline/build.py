@@ -26,7 +26,7 @@ def build_pipeline(config: HubConfig, channels: Mapping[str, Sequence[str]]) -> 
         [
             MuteStage(InhibitMuter(build_inhibit_rules(config.inhibit_rules))),
             DedupStage(),
-            EnqueueStage(channels),
+            EnqueueStage(channels, config.fatigue),
         ]
     )
     return RouteStage(build_route_tree(config.route), per_receiver)

@@ -131,6 +131,8 @@ class DeliverHandler:
             try:
                 if in_place and first is not None:
                     return await asyncio.wait_for(channel.update(note, first), timeout)
+                if note.kind is NotifyKind.REMINDER and first is not None:
+                    return await asyncio.wait_for(channel.reply(note, first), timeout)
                 return await asyncio.wait_for(channel.send(note), timeout)
             except TimeoutError:
                 raise DeliveryError(
@@ -161,7 +163,7 @@ class DeliverHandler:
         async with self.engine.begin() as conn:
             if note.kind is NotifyKind.RESOLVED:
                 await notify_log.close_message(conn, ghash, receiver, channel, now)
-            elif first is None or not row.payload["in_place"]:
+            elif first is None or not (row.payload["in_place"] or note.kind is NotifyKind.REMINDER):
                 await notify_log.remember_message(
                     conn, ghash=ghash, receiver=receiver, channel=channel,
                     incident_id=views[0].id, sent=sent, now=now,

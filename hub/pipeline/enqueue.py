@@ -5,18 +5,25 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from hub.channels.model import NotifyKind
-from hub.pipeline.dedup import GroupState, LogEntry
+from hub.config.fatigue import FatigueConfig
+from hub.pipeline.dedup import GroupState, LogEntry, severity_rank
 from hub.pipeline.dedup_stage import REASON_NOTE, STATE_NOTE
 from hub.pipeline.reasons import NotifyReason
+from hub.pipeline.reminders import next_reminder_at
 from hub.pipeline.stage import Alerts, FlushContext
 from hub.store.notify_log import group_hash, write_entry
 from hub.store.outbox import enqueue
 
 DELIVER_KIND = "deliver"
+REMINDER_KIND = "reminder"
 IN_PLACE = frozenset({NotifyReason.RESOLVED, NotifyReason.ACKNOWLEDGED})
+STARTS_EPISODE = frozenset({NotifyReason.FIRST_NOTIFICATION, NotifyReason.NEW_ALERTS})
 
 
 def notify_kind(reason: NotifyReason, state: GroupState) -> NotifyKind:
@@ -24,26 +31,44 @@ def notify_kind(reason: NotifyReason, state: GroupState) -> NotifyKind:
         return NotifyKind.RESOLVED
     if reason is NotifyReason.ACKNOWLEDGED:
         return NotifyKind.ACKNOWLEDGED
+    if reason is NotifyReason.REMINDER_DUE:
+        return NotifyKind.REMINDER
     return NotifyKind.FIRING
 
 
-def delivery_key(ghash: str, receiver: str, channel: str, reason: str, state: GroupState) -> str:
-    """The same transition for the same channel is one row, however often it is decided."""
-    basis = f"{reason}|{sorted(state.firing_ids)}|{sorted(state.resolved_ids)}|{state.acked}"
-    digest = hashlib.sha256(f"{ghash}|{receiver}|{channel}|{basis}".encode()).hexdigest()
-    return f"{DELIVER_KIND}:{digest}"
+def _key(kind: str, *parts: object) -> str:
+    """Idempotency key: the same transition for the same target is one row, however decided."""
+    return f"{kind}:{hashlib.sha256('|'.join(map(str, parts)).encode()).hexdigest()}"
+
+
+async def enqueue_deliveries(
+    conn: AsyncConnection,
+    channels: Sequence[str],
+    body: Mapping[str, Any],
+    transition: str,
+    now: datetime,
+) -> None:
+    """One ``deliver`` row per channel of the body's receiver."""
+    ghash = group_hash(body["group_key"])
+    for channel in channels:
+        key = _key(DELIVER_KIND, ghash, body["receiver"], channel, transition)
+        await enqueue(conn, DELIVER_KIND, key, {**body, "channel": channel}, now)
+
+
+def transition_of(reason: NotifyReason, state: GroupState) -> str:
+    return f"{reason}|{sorted(state.firing_ids)}|{sorted(state.resolved_ids)}|{state.acked}"
 
 
 @dataclass(frozen=True)
 class EnqueueStage:
-    """Write the delivery rows and the notification log entry in the flush's transaction."""
+    """Write the delivery rows, the notification log entry and the first reminder."""
 
     channels: Mapping[str, Sequence[str]]
+    fatigue: FatigueConfig
 
     async def run(self, ctx: FlushContext, alerts: Alerts) -> Alerts:
         reason: NotifyReason = ctx.notes[REASON_NOTE]
         state: GroupState = ctx.notes[STATE_NOTE]
-        ghash = group_hash(ctx.group_key)
         body: dict[str, Any] = {
             **ctx.group,
             "group_key": ctx.group_key,
@@ -53,11 +78,31 @@ class EnqueueStage:
             "kind": notify_kind(reason, state).value,
             "in_place": reason in IN_PLACE,
         }
-        for channel in self.channels.get(ctx.receiver, ()):
-            key = delivery_key(ghash, ctx.receiver, channel, reason.value, state)
-            await enqueue(ctx.conn, DELIVER_KIND, key, {**body, "channel": channel}, ctx.now)
+        channels = self.channels.get(ctx.receiver, ())
+        await enqueue_deliveries(ctx.conn, channels, body, transition_of(reason, state), ctx.now)
         entry = LogEntry(
             state.firing_ids, state.resolved_ids, state.max_severity_rank, ctx.now, state.acked
         )
-        await write_entry(ctx.conn, ghash, ctx.receiver, entry)
+        await write_entry(ctx.conn, group_hash(ctx.group_key), ctx.receiver, entry)
+        if reason in STARTS_EPISODE:
+            await self._schedule_reminder(ctx, alerts, body)
         return alerts
+
+    async def _schedule_reminder(
+        self, ctx: FlushContext, alerts: Alerts, body: dict[str, Any]
+    ) -> None:
+        # Reminders count from the first message, not from the alert's start: an alert
+        # the hub hears of late must not be reminded of at once.
+        firing = [a for a in alerts if a.is_firing]
+        worst = max(firing, key=lambda a: severity_rank(a.severity))
+        due = next_reminder_at(ctx.now, 0, self.fatigue.reminder_policy(worst.severity))
+        if due is None:
+            return
+        payload = {**body, "sent": 0, "started_at": ctx.now.isoformat()}
+        key = reminder_key(group_hash(ctx.group_key), ctx.receiver, min(a.id for a in firing), 0)
+        await enqueue(ctx.conn, REMINDER_KIND, key, payload, due)
+
+
+def reminder_key(ghash: str, receiver: str, started: object, sent: int) -> str:
+    """One reminder row per group episode and count: a replay never doubles a reminder."""
+    return _key(REMINDER_KIND, ghash, receiver, started, sent)

@@ -13,7 +13,7 @@ from hub.channels.model import Enrichment
 from hub.config.models import HubConfig
 from hub.enrich.enricher import EnrichmentResult, enrich
 from hub.enrich.loki import LokiClient
-from hub.enrich.runbooks import RunbookIndex
+from hub.enrich.runbooks import RunbookIndexHolder
 from hub.pipeline.stage import IncidentView
 
 log = logging.getLogger(__name__)
@@ -36,10 +36,13 @@ def to_enrichment(result: EnrichmentResult, view: IncidentView) -> Enrichment:
 
 @dataclass
 class HubEnricher:
-    """The configured enricher: the runbook index always, Loki and Grafana when configured."""
+    """The configured enricher: the runbook index always, Loki and Grafana when configured.
+
+    ``runbooks`` is the live holder, read per message, so a SIGHUP reload reaches messages.
+    """
 
     config: HubConfig
-    runbooks: RunbookIndex
+    runbooks: RunbookIndexHolder
     session: aiohttp.ClientSession | None = None
 
     def __post_init__(self) -> None:
@@ -55,7 +58,7 @@ class HubEnricher:
             view.annotations,
             view.started_at,
             loki=self._loki,
-            runbooks=self.runbooks,
+            runbooks=self.runbooks.current,
             grafana=self.config.grafana,
             external_url=self.config.external_url,
         )

@@ -6,6 +6,7 @@ import asyncio
 import inspect
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from aiosmtpd.controller import Controller
 
 from hub.app import create_app
-from tests.conftest import ManualClock, api_headers, fixture_bytes, intake_headers, make_config
+from tests.conftest import api_headers, fixture_bytes, intake_headers, make_config
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
 from tests.support.smtp import RecordingHandler, run_smtp
@@ -22,7 +23,9 @@ from tests.support.smtp import RecordingHandler, run_smtp
 Client = TestClient[Any, Any]
 
 
-def routed_config(db_url: str, tg: FakeTelegram, slack: FakeSlack, smtp: Controller) -> Any:
+def routed_config(
+    db_url: str, tg: FakeTelegram, slack: FakeSlack, smtp: Controller, **extra: Any
+) -> Any:
     return make_config(
         db_url,
         route={"receiver": "oncall"},
@@ -52,6 +55,7 @@ def routed_config(db_url: str, tg: FakeTelegram, slack: FakeSlack, smtp: Control
             "max_attempts": 4,
             "send_timeout": "3s",
         },
+        **extra,
     )
 
 
@@ -101,20 +105,24 @@ def smtp_server(smtp_handler: RecordingHandler) -> Iterator[Controller]:
     yield from run_smtp(smtp_handler)
 
 
+RigFactory = Callable[..., AbstractAsyncContextManager[Rig]]
+
+
 @pytest.fixture
-async def rig(
-    db_url: str, smtp_server: Controller, smtp_handler: RecordingHandler
-) -> AsyncIterator[Rig]:
-    async with FakeTelegram() as tg, FakeSlack() as slack:
-        app = create_app(routed_config(db_url, tg, slack, smtp_server), clock=_real_clock())
-        async with TestClient(TestServer(app)) as client:
-            yield Rig(client, tg, slack, smtp_handler)
+def make_rig(db_url: str, smtp_server: Controller, smtp_handler: RecordingHandler) -> RigFactory:
+    """A rig whose config gets ``extra`` top-level sections (e.g. ``fatigue``)."""
+
+    @asynccontextmanager
+    async def factory(**extra: Any) -> AsyncIterator[Rig]:
+        async with FakeTelegram() as tg, FakeSlack() as slack:
+            app = create_app(routed_config(db_url, tg, slack, smtp_server, **extra))
+            async with TestClient(TestServer(app)) as client:
+                yield Rig(client, tg, slack, smtp_handler)
+
+    return factory
 
 
-def _real_clock() -> Callable[[], Any]:
-    from hub.clock import utc_now
-
-    return utc_now
-
-
-__all__ = ["ManualClock", "Rig", "eventually"]
+@pytest.fixture
+async def rig(make_rig: RigFactory) -> AsyncIterator[Rig]:
+    async with make_rig() as made:
+        yield made

@@ -1,0 +1,44 @@
+"""``POST /api/v1/incidents/{id}/ack``: a human takes the incident."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from hub.api.auth import bearer_problem
+from hub.api.errors import json_error
+from hub.api.keys import CLOCK, CONFIG, ENGINE, WORKER
+from hub.intake.handler import validation_details
+from hub.store.acks import AckError, acknowledge
+
+
+class AckRequest(BaseModel):
+    """Body of an acknowledgement (fixed names: ``by``, ``comment``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    by: str = Field(min_length=1, max_length=255)
+    comment: str = Field(default="", max_length=2000)
+
+
+async def ack_handler(request: web.Request) -> web.Response:
+    app = request.app
+    if (problem := bearer_problem(request, app[CONFIG].api.token)) is not None:
+        return problem
+    raw_id = request.match_info["id"]
+    if not raw_id.isdigit():
+        return json_error(400, f"id: {raw_id!r} is not an incident id")
+    try:
+        body = AckRequest.model_validate_json(await request.read())
+    except ValidationError as exc:
+        return json_error(422, "invalid acknowledgement", details=validation_details(exc))
+    try:
+        async with app[ENGINE].begin() as conn:
+            result = await acknowledge(conn, int(raw_id), body.by, body.comment, app[CLOCK]())
+    except AckError as exc:
+        return json_error(exc.status, str(exc))
+    if WORKER in app:
+        app[WORKER].wake()
+    return web.json_response(
+        {"id": result.incident_id, "status": "acknowledged", "already": result.already}
+    )

@@ -1,0 +1,74 @@
+"""Acknowledgement edits the message in place and stops reminders; reminders reply."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.conftest import api_headers
+from tests.delivery.conftest import RigFactory, eventually
+
+FAST_REMINDERS = {
+    "reminders": {
+        "critical": {"every": "300ms", "backoff": 2, "max_interval": "1s"},
+        "warning": {"every": None},
+    }
+}
+
+
+async def test_ack_edits_message_and_stops_reminders(make_rig: RigFactory) -> None:
+    async with make_rig(fatigue=FAST_REMINDERS) as rig:
+        await rig.post("01-critical-firing.json")
+        await eventually(lambda: rig.tg.calls_to("sendMessage"))
+        replies = await eventually(
+            lambda: [c for c in rig.tg.calls_to("sendMessage") if c.params.get("reply_parameters")]
+        )
+        assert "Still firing" in replies[0].params["text"]
+
+        incident = await rig.incident("HighErrorRate")
+        resp = await rig.hub.post(
+            f"/api/v1/incidents/{incident['id']}/ack",
+            json={"by": "ayse", "comment": "looking"},
+            headers=api_headers(),
+        )
+        assert resp.status == 200
+        edit = await eventually(lambda: rig.tg.calls_to("editMessageText"))
+        assert "ACKED by ayse" in edit[-1].params["text"]
+
+        await asyncio.sleep(0.3)
+        count = len(rig.tg.calls_to("sendMessage"))
+        await asyncio.sleep(1.5)
+        assert len(rig.tg.calls_to("sendMessage")) == count, "reminders went on after the ack"
+
+        detail = await rig.incident("HighErrorRate")
+        assert detail["status"] == "acknowledged"
+        acked = [e for e in detail["timeline"] if e["type"] == "acknowledged"]
+        assert acked[0]["detail"] == {"by": "ayse", "comment": "looking"}
+
+
+async def test_reminders_back_off(make_rig: RigFactory) -> None:
+    async with make_rig(fatigue=FAST_REMINDERS) as rig:
+        await rig.post("01-critical-firing.json")
+        await asyncio.sleep(2.4)
+        sends = rig.tg.calls_to("sendMessage")
+        reminders = [c for c in sends if c.params.get("reply_parameters")]
+        # 300 ms, then +600 ms, then +1 s (capped) ...: 3 reminders in 2.4 s, not 8.
+        assert 2 <= len(reminders) <= 4, len(reminders)
+
+
+async def test_ack_errors(make_rig: RigFactory) -> None:
+    async with make_rig() as rig:
+        await rig.post("01-critical-firing.json")
+        await rig.post("07-critical-resolved.json")
+        incident = await rig.incident("HighErrorRate")
+        url = f"/api/v1/incidents/{incident['id']}/ack"
+        resp = await rig.hub.post(url, json={"by": "x"}, headers=api_headers())
+        assert resp.status == 409
+        resp = await rig.hub.post(url, json={"comment": "no by"}, headers=api_headers())
+        assert resp.status == 422
+        assert (await resp.json())["details"][0]["path"] == "by"
+        resp = await rig.hub.post(
+            "/api/v1/incidents/999/ack", json={"by": "x"}, headers=api_headers()
+        )
+        assert resp.status == 404
+        resp = await rig.hub.post(url, json={"by": "x"})
+        assert resp.status == 401
