@@ -7,7 +7,6 @@ whether that fails them (for silences it does not: the hub's own silence still s
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -95,7 +94,9 @@ class AlertmanagerClient:
                 return await response.json(content_type=None) if text.strip() else None
         except TimeoutError:
             seconds = self._timeout.total or 0
-            raise AlertmanagerError(f"{method} /api/v2{path}: no answer within {seconds:g} s") from None
+            raise AlertmanagerError(
+                f"{method} /api/v2{path}: no answer within {seconds:g} s"
+            ) from None
         except (aiohttp.ClientError, ValueError) as exc:
             raise AlertmanagerError(f"{method} /api/v2{path}: {exc}") from None
 
@@ -103,7 +104,3 @@ class AlertmanagerClient:
 def _short(text: str, limit: int = 300) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit] + "…"
-
-
-def matcher_texts(matchers: Iterable[Matcher]) -> list[str]:
-    return [str(m) for m in matchers]

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hub.config.loader import ConfigError, LoadedConfig, load_config
+from hub.config.types import format_duration
 from hub.logs import configure_logging
+
+if TYPE_CHECKING:
+    from hub.api.reports import NoiseReport
+    from hub.config.models import DatabaseConfig
 
 
 def _load(path: str) -> LoadedConfig:
@@ -89,6 +98,81 @@ def cmd_check_runbooks(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report_noise(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from hub.api.reports import SinceError, parse_since
+    from hub.clock import utc_now
+
+    cfg = _load(args.config).config
+    now = utc_now()
+    try:
+        since = parse_since(args.since, now)
+    except SinceError as exc:
+        print(f"alerthub: {exc}", file=sys.stderr)
+        return 2
+    if (missing := _missing_sqlite_file(cfg.database.url)) is not None:
+        print(f"alerthub: no database at {missing}", file=sys.stderr)
+        return 1
+    try:
+        report = asyncio.run(_noise_report(cfg.database, since, now))
+    except (SQLAlchemyError, OSError) as exc:
+        print(f"alerthub: cannot read the database: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(report, indent=2) if args.json else format_noise_table(report))
+    return 0
+
+
+def _missing_sqlite_file(url: str) -> str | None:
+    """The report only reads: it must not create an empty SQLite file where none was."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    path = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not path or path == ":memory:":
+        return None
+    return None if Path(path).exists() else path
+
+
+async def _noise_report(db: DatabaseConfig, since: datetime, now: datetime) -> NoiseReport:
+    from hub.api.reports import load_noise_report
+    from hub.store.engine import build_engine
+
+    engine = build_engine(db)
+    try:
+        async with engine.connect() as conn:
+            return await load_noise_report(conn, since, now)
+    finally:
+        await engine.dispose()
+
+
+def format_noise_table(report: NoiseReport) -> str:
+    """The report as an aligned table, each alertname's advice indented under its row."""
+    header = "ALERTNAME RECEIVED INCIDENTS SENT SUPPRESSED MEDIAN_RESOLVE FLAPPING ACK_RATE"
+    rows: list[tuple[str, ...]] = [tuple(header.split())]
+    for r in report["alerts"]:
+        suppressed = " ".join(f"{k}={v}" for k, v in r["suppressed"].items()) or "-"
+        median = r["median_resolve_seconds"]
+        ack = r["ack_rate"]
+        rows.append(
+            (
+                r["alertname"], str(r["notifications_received"]), str(r["incidents"]),
+                str(r["messages_sent"]), suppressed,
+                "-" if median is None else format_duration(timedelta(seconds=round(median))),
+                str(r["flapping_episodes"]), "-" if ack is None else f"{round(ack * 100)} %",
+            )
+        )  # fmt: skip
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = [f"Noise report since {report['since']}", ""]
+    for index, row in enumerate(rows):
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        if index:
+            lines.extend(f"    -> {text}" for text in report["alerts"][index - 1]["advice"])
+    if not report["alerts"]:
+        lines.append("(no incidents in this window)")
+    return "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="alerthub", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -117,6 +201,14 @@ def build_parser() -> argparse.ArgumentParser:
     runbooks = sub.add_parser("check-runbooks", help="validate runbooks/*.md")
     runbooks.add_argument("dir", nargs="?", default="runbooks")
     runbooks.set_defaults(func=cmd_check_runbooks)
+
+    report = sub.add_parser("report", help="reports from the store")
+    report_sub = report.add_subparsers(dest="report_command", required=True)
+    noise = report_sub.add_parser("noise", help="per alertname: how noisy, and what to change")
+    noise.add_argument("--config", required=True)
+    noise.add_argument("--since", default="14d", help="RFC 3339 time or look-back like 14d")
+    noise.add_argument("--json", action="store_true", help="print the API's JSON instead")
+    noise.set_defaults(func=cmd_report_noise)
     return parser
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -16,10 +15,10 @@ from hub.channels.registry import build_channels
 from hub.enrich.runbooks import RunbookIndexHolder
 from hub.pipeline.build import build_pipeline
 from hub.pipeline.deliver import ChannelKey, DeliverHandler
-from hub.pipeline.enqueue import DELIVER_KIND, REMINDER_KIND
+from hub.pipeline.enqueue import DELIVER_KIND, ESCALATION_KIND, REMINDER_KIND
 from hub.pipeline.enrich_stage import HubEnricher
 from hub.pipeline.flush import FlushHandler
-from hub.pipeline.reminder import ReminderHandler
+from hub.pipeline.followups import EscalationHandler, ReminderHandler
 from hub.pipeline.worker import OutboxWorker
 from hub.store.ingest import FLUSH_KIND
 
@@ -59,6 +58,7 @@ async def delivery_ctx(app: web.Application) -> AsyncIterator[None]:
                 FLUSH_KIND: FlushHandler(app[ENGINE], pipeline, app[METRICS]),
                 DELIVER_KIND: deliver,
                 REMINDER_KIND: ReminderHandler(app[ENGINE], names, config.fatigue),
+                ESCALATION_KIND: EscalationHandler(app[ENGINE], names, config.fatigue),
             },
             app[CLOCK],
             config.delivery,

@@ -1,4 +1,4 @@
-"""Start-up checks, the listening server, and a graceful stop on SIGTERM."""
+"""Start-up checks, the listening server, a graceful stop on SIGTERM, reloads on SIGHUP."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.api.keys import RUNBOOKS
 from hub.app import create_app
 from hub.config.loader import LoadedConfig
 from hub.config.models import DatabaseConfig, HubConfig, split_listen
+from hub.enrich.runbooks import RunbookIndexHolder
 from hub.logs import register_secret
 from hub.store import migrate
 from hub.store.engine import build_engine
@@ -83,6 +85,29 @@ def _hint(cfg: HubConfig, host: str, port: int) -> str:
     )
 
 
+async def reload_runbooks(holder: RunbookIndexHolder) -> None:
+    """SIGHUP: re-index the runbooks; a directory with any error keeps the current index."""
+    index = await holder.reload()
+    for error in index.errors:
+        log.error("runbook_error", extra={"error": error})
+    if index.errors:
+        log.error(
+            "runbooks_reload_failed",
+            extra={"errors": len(index.errors), "kept": len(holder.current.runbooks)},
+        )
+    else:
+        log.info("runbooks_reloaded", extra={"runbooks": len(index.runbooks)})
+
+
+def _start_reload(app: web.Application, tasks: set[asyncio.Task[None]]) -> None:
+    if RUNBOOKS not in app:
+        log.warning("runbooks_reload_skipped", extra={"why": "not loaded yet"})
+        return
+    task = asyncio.create_task(reload_runbooks(app[RUNBOOKS]))
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+
+
 async def serve(loaded: LoadedConfig) -> None:
     """Run until SIGTERM/SIGINT, then stop taking requests and finish the ones in flight."""
     cfg = loaded.config
@@ -96,8 +121,9 @@ async def serve(loaded: LoadedConfig) -> None:
         await engine.dispose()
 
     host, port = split_listen(cfg.server.listen)
+    app = create_app(cfg)
     runner = web.AppRunner(
-        create_app(cfg),
+        app,
         handle_signals=False,
         access_log=None,
         shutdown_timeout=cfg.server.shutdown_timeout.total_seconds(),
@@ -116,7 +142,10 @@ async def serve(loaded: LoadedConfig) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    reloads: set[asyncio.Task[None]] = set()
+    loop.add_signal_handler(signal.SIGHUP, _start_reload, app, reloads)
     await stop.wait()
+    loop.remove_signal_handler(signal.SIGHUP)
     log.info("stopping")
     await runner.cleanup()
     log.info("stopped")

@@ -22,6 +22,7 @@ from hub.store.outbox import enqueue
 
 DELIVER_KIND = "deliver"
 REMINDER_KIND = "reminder"
+ESCALATION_KIND = "escalation"
 IN_PLACE = frozenset({NotifyReason.RESOLVED, NotifyReason.ACKNOWLEDGED})
 STARTS_EPISODE = frozenset({NotifyReason.FIRST_NOTIFICATION, NotifyReason.NEW_ALERTS})
 
@@ -86,7 +87,22 @@ class EnqueueStage:
         await write_entry(ctx.conn, group_hash(ctx.group_key), ctx.receiver, entry)
         if reason in STARTS_EPISODE:
             await self._schedule_reminder(ctx, alerts, body)
+            await self._schedule_escalation(ctx, alerts, body)
         return alerts
+
+    async def _schedule_escalation(
+        self, ctx: FlushContext, alerts: Alerts, body: dict[str, Any]
+    ) -> None:
+        rule = self.fatigue.escalation
+        if rule is None or rule.escalate_to == ctx.receiver:
+            return
+        wanted = [a for a in alerts if a.is_firing and (a.severity or "") in rule.severities]
+        if not wanted:
+            return
+        first_id = min(a.id for a in wanted)
+        key = _key(ESCALATION_KIND, group_hash(ctx.group_key), ctx.receiver, first_id)
+        payload = {**body, "incident_ids": [a.id for a in wanted]}
+        await enqueue(ctx.conn, ESCALATION_KIND, key, payload, ctx.now + rule.after)
 
     async def _schedule_reminder(
         self, ctx: FlushContext, alerts: Alerts, body: dict[str, Any]

@@ -17,6 +17,7 @@ class NotifyReason(StrEnum):
     SILENCE_EXPIRED = "silence_expired"
     FLAPPING_STARTED = "flapping_started"
     DIGEST = "digest"
+    ESCALATED = "escalated"
 
 
 class SuppressReason(StrEnum):

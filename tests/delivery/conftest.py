@@ -46,7 +46,13 @@ def routed_config(
                         "require_tls": False,
                     }
                 ],
-            }
+            },
+            {
+                "name": "lead",
+                "telegram_configs": [
+                    {"bot_token": tg.token, "chat_id": -2002, "api_url": tg.base_url}
+                ],
+            },
         ],
         delivery={
             "poll_interval": "50ms",

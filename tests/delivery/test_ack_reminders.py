@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+from hub.config.loader import ConfigError
 from tests.conftest import api_headers
 from tests.delivery.conftest import RigFactory, eventually
 
@@ -72,3 +75,40 @@ async def test_ack_errors(make_rig: RigFactory) -> None:
         assert resp.status == 404
         resp = await rig.hub.post(url, json={"by": "x"})
         assert resp.status == 401
+
+
+ESCALATE = {
+    "reminders": {"critical": {"every": None}},
+    "escalation": {"after": "300ms", "escalate_to": "lead"},
+}
+
+
+async def test_unacknowledged_critical_escalates(make_rig: RigFactory) -> None:
+    async with make_rig(fatigue=ESCALATE) as rig:
+        await rig.post("01-critical-firing.json")
+        lead = await eventually(
+            lambda: [c for c in rig.tg.calls_to("sendMessage") if c.params["chat_id"] == "-2002"]
+        )
+        assert "HighErrorRate" in lead[0].params["text"]
+        detail = await rig.incident("HighErrorRate")
+        escalated = [e for e in detail["timeline"] if e["type"] == "escalated"]
+        assert escalated[0]["detail"]["to"] == "lead"
+
+
+async def test_acknowledged_critical_does_not_escalate(make_rig: RigFactory) -> None:
+    async with make_rig(fatigue=ESCALATE) as rig:
+        await rig.post("01-critical-firing.json")
+        incident = await rig.incident("HighErrorRate")
+        resp = await rig.hub.post(
+            f"/api/v1/incidents/{incident['id']}/ack", json={"by": "ayse"}, headers=api_headers()
+        )
+        assert resp.status == 200
+        await asyncio.sleep(0.8)
+        chats = {c.params["chat_id"] for c in rig.tg.calls_to("sendMessage")}
+        assert chats == {"-1001"}
+
+
+async def test_escalation_target_must_exist(make_rig: RigFactory) -> None:
+    with pytest.raises(ConfigError, match=r"fatigue\.escalation\.escalate_to"):
+        async with make_rig(fatigue={"escalation": {"after": "1m", "escalate_to": "nobody"}}):
+            pass

@@ -1,4 +1,4 @@
-"""Reminders on the hub's own schedule: short replies while a group fires unacknowledged."""
+"""Follow-ups on the hub's own schedule: reminders while a group fires unacked, and escalation."""
 
 from __future__ import annotations
 
@@ -74,3 +74,40 @@ class ReminderHandler:
             first_id = min(p["incident_ids"])
             key = reminder_key(group_hash(p["group_key"]), p["receiver"], first_id, sent)
             await enqueue(conn, REMINDER_KIND, key, body, due)
+
+
+class EscalationHandler:
+    """An unacknowledged critical after ``fatigue.escalation.after`` goes to ``escalate_to``."""
+
+    def __init__(
+        self, engine: AsyncEngine, channels: Mapping[str, Sequence[str]], fatigue: FatigueConfig
+    ) -> None:
+        self._engine = engine
+        self._channels = channels
+        self._fatigue = fatigue
+
+    async def __call__(self, row: OutboxRow, now: datetime) -> None:
+        p = row.payload
+        rule = self._fatigue.escalation
+        async with self._engine.begin() as conn:
+            views = await load_views(conn, p["incident_ids"])
+            waiting = [v for v in views if v.is_firing and not v.acked_by]
+            if rule is not None and waiting:
+                body = {
+                    **p,
+                    "receiver": rule.escalate_to,
+                    "incident_ids": [v.id for v in waiting],
+                    "reason": NotifyReason.ESCALATED.value,
+                    "kind": "firing",
+                    "in_place": False,
+                }
+                channels = self._channels.get(rule.escalate_to, ())
+                await enqueue_deliveries(conn, channels, body, f"escalated|{row.id}", now)
+                await conn.execute(
+                    incidents.update()
+                    .where(incidents.c.id.in_([v.id for v in waiting]))
+                    .values(escalated_at=now)
+                )
+                detail = {"to": rule.escalate_to, "after_s": rule.after.total_seconds()}
+                await add_events(conn, [(v.id, "escalated", detail) for v in waiting], now)
+            await complete(conn, row.id, now)
