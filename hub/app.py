@@ -14,6 +14,13 @@ from hub.api.incidents import get_incident_handler, list_incidents_handler
 from hub.api.keys import CLOCK, CONFIG, ENGINE, METRICS, RUNBOOKS, WORKER, WRITER
 from hub.api.metrics import HubMetrics
 from hub.api.reports import noise_report_handler
+from hub.api.silences import (
+    alertmanager_ctx,
+    create_silence_handler,
+    delete_silence_handler,
+    get_silence_handler,
+    list_silences_handler,
+)
 from hub.clock import Clock, utc_now
 from hub.config.models import HubConfig
 from hub.delivery import delivery_ctx
@@ -77,11 +84,16 @@ def create_app(config: HubConfig, *, clock: Clock = utc_now) -> web.Application:
     app[METRICS] = HubMetrics()
     app.cleanup_ctx.append(_store)
     app.cleanup_ctx.append(delivery_ctx)
+    app.cleanup_ctx.append(alertmanager_ctx)
     app.router.add_post("/api/v1/alerts/alertmanager", receive_alertmanager)
     app.router.add_get("/api/v1/incidents", list_incidents_handler)
     app.router.add_get("/api/v1/incidents/{id}", get_incident_handler)
     app.router.add_get("/api/v1/reports/noise", noise_report_handler)
     app.router.add_post("/api/v1/incidents/{id}/ack", ack_handler)
+    app.router.add_post("/api/v1/silences", create_silence_handler)
+    app.router.add_get("/api/v1/silences", list_silences_handler)
+    app.router.add_get("/api/v1/silences/{id}", get_silence_handler)
+    app.router.add_delete("/api/v1/silences/{id}", delete_silence_handler)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_handler)

@@ -19,6 +19,7 @@ from hub.pipeline.enqueue import DELIVER_KIND, ESCALATION_KIND, REMINDER_KIND
 from hub.pipeline.enrich_stage import HubEnricher
 from hub.pipeline.flush import FlushHandler
 from hub.pipeline.followups import EscalationHandler, ReminderHandler
+from hub.pipeline.silence import SILENCE_KIND, SilenceLifecycleHandler
 from hub.pipeline.worker import OutboxWorker
 from hub.store.ingest import FLUSH_KIND
 
@@ -59,6 +60,7 @@ async def delivery_ctx(app: web.Application) -> AsyncIterator[None]:
                 DELIVER_KIND: deliver,
                 REMINDER_KIND: ReminderHandler(app[ENGINE], names, config.fatigue),
                 ESCALATION_KIND: EscalationHandler(app[ENGINE], names, config.fatigue),
+                SILENCE_KIND: SilenceLifecycleHandler(app[ENGINE]),
             },
             app[CLOCK],
             config.delivery,

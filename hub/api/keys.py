@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.alertmanager_client import AlertmanagerClient
 from hub.api.metrics import HubMetrics
 from hub.clock import Clock
 from hub.config.models import HubConfig
@@ -18,4 +19,5 @@ WRITER = web.AppKey("writer", IngestWriter)
 METRICS = web.AppKey("metrics", HubMetrics)
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 WORKER = web.AppKey("worker", OutboxWorker)
+ALERTMANAGER = web.AppKey("alertmanager", AlertmanagerClient)  # set only when configured
 RUNBOOKS = web.AppKey("runbooks", RunbookIndexHolder)

@@ -7,15 +7,17 @@ from collections.abc import Mapping, Sequence
 from hub.config.models import HubConfig
 from hub.pipeline.dedup_stage import DedupStage
 from hub.pipeline.enqueue import EnqueueStage
+from hub.pipeline.flap_stage import FlappingStage
 from hub.pipeline.mute import InhibitMuter, MuteStage
 from hub.pipeline.route import RouteStage
+from hub.pipeline.silence import SilenceMuter
 from hub.pipeline.stage import Chain, Stage
 from hub.routing.inhibit import build_inhibit_rules
 from hub.routing.tree import build_route_tree
 
 
 def build_pipeline(config: HubConfig, channels: Mapping[str, Sequence[str]]) -> Stage | None:
-    """The flush pipeline: route → per receiver: mute → dedup → enqueue delivery.
+    """The flush pipeline: flapping → route → per receiver: mute → dedup → enqueue delivery.
 
     Delivery itself (enrich → render → send → record, with retries) runs from the outbox
     rows the last stage writes; see ``hub.pipeline.deliver``. None when nothing is routed.
@@ -24,9 +26,11 @@ def build_pipeline(config: HubConfig, channels: Mapping[str, Sequence[str]]) -> 
         return None
     per_receiver = Chain(
         [
+            MuteStage(SilenceMuter()),
             MuteStage(InhibitMuter(build_inhibit_rules(config.inhibit_rules))),
             DedupStage(),
             EnqueueStage(channels, config.fatigue),
         ]
     )
-    return RouteStage(build_route_tree(config.route), per_receiver)
+    flapping = FlappingStage(config.fatigue.flapping.to_flap_config())
+    return Chain([flapping, RouteStage(build_route_tree(config.route), per_receiver)])

@@ -66,6 +66,9 @@ def build_note(
         acked_by=acked.acked_by if acked else None,
         acked_at=acked.acked_at if acked else None,
         enrichment=enrichment,
+        reason_text=payload.get("reason_text"),
+        digest_lines=tuple(payload.get("digest_lines") or ()),
+        footer_text=payload.get("footer_text"),
     )
 
 

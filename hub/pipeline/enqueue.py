@@ -12,8 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.channels.model import NotifyKind
 from hub.config.fatigue import FatigueConfig
+from hub.config.types import format_duration
 from hub.pipeline.dedup import GroupState, LogEntry, severity_rank
 from hub.pipeline.dedup_stage import REASON_NOTE, STATE_NOTE
+from hub.pipeline.flap_stage import FLAP_STARTED_NOTE
 from hub.pipeline.reasons import NotifyReason
 from hub.pipeline.reminders import next_reminder_at
 from hub.pipeline.stage import Alerts, FlushContext
@@ -70,15 +72,21 @@ class EnqueueStage:
     async def run(self, ctx: FlushContext, alerts: Alerts) -> Alerts:
         reason: NotifyReason = ctx.notes[REASON_NOTE]
         state: GroupState = ctx.notes[STATE_NOTE]
+        kind = notify_kind(reason, state)
+        flapping = ctx.notes.get(FLAP_STARTED_NOTE, frozenset()) & state.firing_ids
+        if flapping and kind is NotifyKind.FIRING:
+            kind, reason = NotifyKind.FLAPPING, NotifyReason.FLAPPING_STARTED
         body: dict[str, Any] = {
             **ctx.group,
             "group_key": ctx.group_key,
             "receiver": ctx.receiver,
             "incident_ids": [a.id for a in alerts],
             "reason": reason.value,
-            "kind": notify_kind(reason, state).value,
+            "kind": kind.value,
             "in_place": reason in IN_PLACE,
         }
+        if flapping:
+            body["reason_text"] = self._flap_text()
         channels = self.channels.get(ctx.receiver, ())
         await enqueue_deliveries(ctx.conn, channels, body, transition_of(reason, state), ctx.now)
         entry = LogEntry(
@@ -89,6 +97,13 @@ class EnqueueStage:
             await self._schedule_reminder(ctx, alerts, body)
             await self._schedule_escalation(ctx, alerts, body)
         return alerts
+
+    def _flap_text(self) -> str:
+        flap = self.fatigue.flapping
+        return (
+            f"fired and resolved {flap.threshold}+ times in {format_duration(flap.window)}"
+            f" — muted until stable for {format_duration(flap.stable_for)}"
+        )
 
     async def _schedule_escalation(
         self, ctx: FlushContext, alerts: Alerts, body: dict[str, Any]

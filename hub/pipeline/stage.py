@@ -55,8 +55,10 @@ class FlushContext:
     notes: dict[str, Any] = field(default_factory=dict)
 
     def for_receiver(self, receiver: str) -> FlushContext:
-        """A context of its own per receiver, so one branch's notes never leak into another."""
-        return FlushContext(self.conn, self.now, self.group_key, self.group, self.metrics, receiver)
+        """A context of its own per receiver (notes copied), so branches never share notes."""
+        return FlushContext(
+            self.conn, self.now, self.group_key, self.group, self.metrics, receiver, {**self.notes}
+        )
 
 
 Alerts = Sequence[IncidentView]

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Row, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.store.schema import incident_events, incidents
+from hub.store.schema import identity_state, incident_events, incidents
 
 LabelFilter = Callable[[Mapping[str, str]], bool]
 SCAN_CHUNK = 200
@@ -116,7 +116,17 @@ async def get_incident(conn: AsyncConnection, incident_id: int) -> dict[str, Any
         .order_by(incident_events.c.id)
     )
     timeline = [{"type": e.type, "at": _iso(e.at), "detail": e.detail} for e in events]
-    return {**incident_json(row), "timeline": timeline}
+    flap = (
+        await conn.execute(
+            select(identity_state).where(identity_state.c.fingerprint == row.fingerprint)
+        )
+    ).first()
+    flapping = {
+        "active": bool(flap.flapping) if flap else False,
+        "episodes": flap.flap_episodes if flap else 0,
+        "since": _iso(flap.flap_started_at) if flap and flap.flapping else None,
+    }
+    return {**incident_json(row), "flapping": flapping, "timeline": timeline}
 
 
 async def count_open_by_status(conn: AsyncConnection) -> dict[str, int]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -67,7 +67,7 @@ class Silence:
     def is_active_at(self, now: datetime) -> bool:
         return self.state_at(now) is SilenceState.ACTIVE
 
-    def covers(self, labels: dict[str, str]) -> bool:
+    def covers(self, labels: Mapping[str, str]) -> bool:
         """Whether the label set matches every matcher of this silence."""
         return all_match(self.matchers, labels)
 

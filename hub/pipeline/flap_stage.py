@@ -1,0 +1,114 @@
+"""FlappingStage: an identity that keeps firing and resolving gets one notice, then quiet."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hub.pipeline.flapping import FlapConfig, FlapDecision, flap_state
+from hub.pipeline.reasons import SuppressReason
+from hub.pipeline.stage import Alerts, FlushContext, IncidentView, record_suppressed
+from hub.store.dialect import insert_for
+from hub.store.schema import identity_state, incidents
+
+FLAP_STARTED_NOTE = "flap_started_ids"
+
+
+def transitions_of(episodes: Sequence[tuple[datetime, datetime | None]]) -> list[datetime]:
+    """Fire and resolve times, oldest first, starting with a fire."""
+    out: list[datetime] = []
+    for started, resolved in sorted(episodes, key=lambda e: e[0]):
+        out.append(started)
+        if resolved is not None:
+            out.append(resolved)
+    return out
+
+
+def decide_flap(
+    episodes: Sequence[tuple[datetime, datetime | None]], cfg: FlapConfig, flapping: bool
+) -> FlapDecision:
+    """Judged on the identity's own timeline (alert times), so the hub's clock plays no part:
+    "now" is the newest transition, and "stable" means the one before it is old enough."""
+    transitions = transitions_of(episodes)
+    if not transitions:
+        return FlapDecision.STABLE
+    previous = transitions[-2] if len(transitions) > 1 else None
+    if previous is None:
+        return FlapDecision.STABLE if not flapping else FlapDecision.ENDED
+    return flap_state(transitions, transitions[-1], cfg, flapping, previous)
+
+
+@dataclass(frozen=True)
+class FlappingStage:
+    """Runs before routing: flapping is a property of the identity, not of a receiver."""
+
+    cfg: FlapConfig
+
+    async def run(self, ctx: FlushContext, alerts: Alerts) -> Alerts:
+        fingerprints = sorted({a.fingerprint for a in alerts})
+        since = min(a.started_at for a in alerts) - self.cfg.window - self.cfg.stable_for
+        history = await _episodes(ctx.conn, fingerprints, since)
+        states = await _flapping(ctx.conn, fingerprints)
+        started: list[int] = []
+        muted: list[IncidentView] = []
+        for fp in fingerprints:
+            mine = [a for a in alerts if a.fingerprint == fp]
+            decision = decide_flap(history.get(fp, []), self.cfg, states.get(fp, False))
+            if decision is FlapDecision.STARTED:
+                started.extend(a.id for a in mine)
+                await _set_flapping(ctx.conn, fp, True, ctx.now, new_episode=True)
+            elif decision is FlapDecision.CONTINUING:
+                muted.extend(mine)
+            elif decision is FlapDecision.ENDED:
+                await _set_flapping(ctx.conn, fp, False, ctx.now, new_episode=False)
+        await record_suppressed(ctx, muted, SuppressReason.FLAPPING)
+        if started:
+            ctx.notes[FLAP_STARTED_NOTE] = frozenset(started)
+        return [a for a in alerts if a not in muted]
+
+
+async def _episodes(
+    conn: AsyncConnection, fingerprints: list[str], since: datetime
+) -> dict[str, list[tuple[datetime, datetime | None]]]:
+    rows = await conn.execute(
+        select(incidents.c.fingerprint, incidents.c.started_at, incidents.c.resolved_at)
+        .where(incidents.c.fingerprint.in_(fingerprints))
+        .where(incidents.c.started_at >= since)
+    )
+    out: dict[str, list[tuple[datetime, datetime | None]]] = {}
+    for row in rows:
+        out.setdefault(row.fingerprint, []).append((row.started_at, row.resolved_at))
+    return out
+
+
+async def _flapping(conn: AsyncConnection, fingerprints: list[str]) -> dict[str, bool]:
+    rows = await conn.execute(
+        select(identity_state.c.fingerprint, identity_state.c.flapping).where(
+            identity_state.c.fingerprint.in_(fingerprints)
+        )
+    )
+    return {row.fingerprint: bool(row.flapping) for row in rows}
+
+
+async def _set_flapping(
+    conn: AsyncConnection, fp: str, flapping: bool, now: datetime, *, new_episode: bool
+) -> None:
+    values: dict[str, Any] = {
+        "fingerprint": fp,
+        "transitions": [],
+        "flapping": int(flapping),
+        "flap_started_at": now if flapping else None,
+        "flap_episodes": int(new_episode),
+        "updated_at": now,
+    }
+    stmt = insert_for(conn, identity_state).values(**values)
+    update: dict[str, Any] = {"flapping": int(flapping), "updated_at": now}
+    if new_episode:
+        update["flap_started_at"] = now
+        update["flap_episodes"] = identity_state.c.flap_episodes + 1
+    await conn.execute(stmt.on_conflict_do_update(index_elements=["fingerprint"], set_=update))
