@@ -200,7 +200,7 @@ def measure(target: Target, script: Path, args: argparse.Namespace, work: Path) 
             if args.warmup > 0:
                 run_wrk(base + HOOK, script, args.connections, args.warmup)
             if args.profile and target.is_hub:
-                _start_profiler(pid, work / f"{target.name}.svg", args.duration)
+                _start_profiler(pid, work / f"{target.name}.folded", args.duration)
             result = run_wrk(base + HOOK, script, args.connections, args.duration)
             if target.is_hub:
                 print(f"  {target.name}: {batch_summary(base)}", file=sys.stderr)
@@ -214,6 +214,7 @@ def _start_profiler(pid: int, out: Path, duration: float) -> None:
     """py-spy for the measured window (``--profile``, needs py-spy in the venv)."""
     py_spy = Path(sys.executable).parent / "py-spy"
     command = [str(py_spy), "record", "-p", str(pid), "-o", str(out), "-d", f"{duration:.0f}"]
+    command += ["--format", "raw", "--nonblocking"]
     subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
     print(f"  profiling pid {pid} into {out}", file=sys.stderr)
 
@@ -238,7 +239,7 @@ def main() -> None:
     parser.add_argument("--groups", type=int, default=500, help="distinct bodies cycled")
     parser.add_argument("--pg-url", default="postgresql+asyncpg://postgres@127.0.0.1:5432")
     parser.add_argument("--only", nargs="*", choices=("ceiling", "sqlite", "postgres"))
-    parser.add_argument("--profile", action="store_true", help="py-spy the hub (svg in --keep)")
+    parser.add_argument("--profile", action="store_true", help="py-spy the hub (folded stacks in --keep)")
     parser.add_argument("--keep", type=Path, default=None, help="keep logs/profiles here")
     args = parser.parse_args()
     bodies = make_bodies(args.groups)

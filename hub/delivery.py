@@ -19,6 +19,7 @@ from hub.pipeline.enqueue import DELIVER_KIND, ESCALATION_KIND, REMINDER_KIND
 from hub.pipeline.enrich_stage import HubEnricher
 from hub.pipeline.flush import FlushHandler
 from hub.pipeline.followups import EscalationHandler, ReminderHandler
+from hub.pipeline.hold import DIGEST_KIND, DigestHandler
 from hub.pipeline.silence import SILENCE_KIND, SilenceLifecycleHandler
 from hub.pipeline.worker import OutboxWorker
 from hub.store.ingest import FLUSH_KIND
@@ -30,8 +31,9 @@ async def delivery_ctx(app: web.Application) -> AsyncIterator[None]:
     """Open channels and the Loki session, start the worker; close all in reverse."""
     config = app[CONFIG]
     runbooks = await RunbookIndexHolder.load(config.runbooks_dir)
-    for error in runbooks.current.errors:
-        log.warning("runbook_error", extra={"error": error})
+    for problem in runbooks.current.errors:
+        log.warning("runbook_invalid", extra={"detail": problem})
+    log.info("runbooks_loaded", extra={"runbooks": len(runbooks.current.runbooks)})
     app[RUNBOOKS] = runbooks
     channels: dict[ChannelKey, Channel] = {}
     for receiver in config.receivers:
@@ -60,6 +62,7 @@ async def delivery_ctx(app: web.Application) -> AsyncIterator[None]:
                 DELIVER_KIND: deliver,
                 REMINDER_KIND: ReminderHandler(app[ENGINE], names, config.fatigue),
                 ESCALATION_KIND: EscalationHandler(app[ENGINE], names, config.fatigue),
+                DIGEST_KIND: DigestHandler(app[ENGINE], names),
                 SILENCE_KIND: SilenceLifecycleHandler(app[ENGINE]),
             },
             app[CLOCK],

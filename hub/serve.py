@@ -88,12 +88,12 @@ def _hint(cfg: HubConfig, host: str, port: int) -> str:
 async def reload_runbooks(holder: RunbookIndexHolder) -> None:
     """SIGHUP: re-index the runbooks; a directory with any error keeps the current index."""
     index = await holder.reload()
-    for error in index.errors:
-        log.error("runbook_error", extra={"error": error})
+    for problem in index.errors:
+        log.error("runbook_invalid", extra={"detail": problem})
     if index.errors:
         log.error(
             "runbooks_reload_failed",
-            extra={"errors": len(index.errors), "kept": len(holder.current.runbooks)},
+            extra={"invalid": len(index.errors), "kept": len(holder.current.runbooks)},
         )
     else:
         log.info("runbooks_reloaded", extra={"runbooks": len(index.runbooks)})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import ConfigDict, Field, model_validator
 
 from hub.config.types import Duration, StrictModel
+from hub.pipeline.quiet_hours import QuietHoursSpec
 from hub.routing.matchers import MatcherList
 
 
@@ -19,7 +20,7 @@ class RouteConfig(StrictModel):
     routes: list[RouteConfig] = []
     # The hub's own knobs, reserved for later work; inherited like Alertmanager's route options.
     group_wait: Duration | None = None
-    quiet_hours: str | None = None
+    quiet_hours: QuietHoursSpec | None = None
 
 
 class RootRouteConfig(RouteConfig):

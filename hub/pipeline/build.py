@@ -8,6 +8,7 @@ from hub.config.models import HubConfig
 from hub.pipeline.dedup_stage import DedupStage
 from hub.pipeline.enqueue import EnqueueStage
 from hub.pipeline.flap_stage import FlappingStage
+from hub.pipeline.hold import QuietHoursStage, RateLimitStage
 from hub.pipeline.mute import InhibitMuter, MuteStage
 from hub.pipeline.route import RouteStage
 from hub.pipeline.silence import SilenceMuter
@@ -17,7 +18,8 @@ from hub.routing.tree import build_route_tree
 
 
 def build_pipeline(config: HubConfig, channels: Mapping[str, Sequence[str]]) -> Stage | None:
-    """The flush pipeline: flapping → route → per receiver: mute → dedup → enqueue delivery.
+    """The flush pipeline, in order: flapping → route → per receiver: silence → inhibit →
+    dedup → quiet hours → rate limit → enqueue delivery (and the first reminder).
 
     Delivery itself (enrich → render → send → record, with retries) runs from the outbox
     rows the last stage writes; see ``hub.pipeline.deliver``. None when nothing is routed.
@@ -29,6 +31,8 @@ def build_pipeline(config: HubConfig, channels: Mapping[str, Sequence[str]]) -> 
             MuteStage(SilenceMuter()),
             MuteStage(InhibitMuter(build_inhibit_rules(config.inhibit_rules))),
             DedupStage(),
+            QuietHoursStage(),
+            RateLimitStage(config.fatigue.rate_limit),
             EnqueueStage(channels, config.fatigue),
         ]
     )

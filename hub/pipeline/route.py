@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hub.pipeline.stage import Alerts, FlushContext, IncidentView, Stage
-from hub.routing.tree import Route, match_receivers
+from hub.routing.tree import Route, match_routes
+
+ROUTE_NOTE = "route"
 
 
 @dataclass(frozen=True)
@@ -21,10 +23,16 @@ class RouteStage:
 
     async def run(self, ctx: FlushContext, alerts: Alerts) -> Alerts:
         by_receiver: dict[str, list[IncidentView]] = {}
+        routes: dict[str, Route] = {}
         for alert in alerts:
-            for receiver in match_receivers(self.root, alert.labels):
-                by_receiver.setdefault(receiver, []).append(alert)
+            for route in match_routes(self.root, alert.labels):
+                routes.setdefault(route.receiver, route)
+                subset = by_receiver.setdefault(route.receiver, [])
+                if alert not in subset:
+                    subset.append(alert)
         passed: list[IncidentView] = []
         for receiver, subset in by_receiver.items():
-            passed.extend(await self.branch.run(ctx.for_receiver(receiver), subset))
+            branch_ctx = ctx.for_receiver(receiver)
+            branch_ctx.notes[ROUTE_NOTE] = routes[receiver]
+            passed.extend(await self.branch.run(branch_ctx, subset))
         return passed

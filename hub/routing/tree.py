@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from hub.config.route import RouteConfig
+from hub.pipeline.quiet_hours import QuietHours
 from hub.routing.matchers import Matcher, all_match, format_matchers
 
 
@@ -20,7 +21,7 @@ class Route:
     routes: tuple[Route, ...]
     path: tuple[int, ...]  # child indices from the root; () is the root
     group_wait: timedelta | None = None
-    quiet_hours: str | None = None
+    quiet_hours: QuietHours | None = None
 
     @property
     def location(self) -> str:

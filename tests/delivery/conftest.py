@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from aiosmtpd.controller import Controller
 
 from hub.app import create_app
+from hub.clock import Clock, utc_now
 from tests.conftest import api_headers, fixture_bytes, intake_headers, make_config
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
@@ -26,10 +27,9 @@ Client = TestClient[Any, Any]
 def routed_config(
     db_url: str, tg: FakeTelegram, slack: FakeSlack, smtp: Controller, **extra: Any
 ) -> Any:
-    return make_config(
-        db_url,
-        route={"receiver": "oncall"},
-        receivers=[
+    sections: dict[str, Any] = {
+        "route": {"receiver": "oncall"},
+        "receivers": [
             {
                 "name": "oncall",
                 "telegram_configs": [
@@ -54,15 +54,15 @@ def routed_config(
                 ],
             },
         ],
-        delivery={
+        "delivery": {
             "poll_interval": "50ms",
             "backoff_base": "100ms",
             "backoff_max": "1s",
             "max_attempts": 4,
             "send_timeout": "3s",
         },
-        **extra,
-    )
+    }
+    return make_config(db_url, **{**sections, **extra})
 
 
 @dataclass
@@ -119,9 +119,9 @@ def make_rig(db_url: str, smtp_server: Controller, smtp_handler: RecordingHandle
     """A rig whose config gets ``extra`` top-level sections (e.g. ``fatigue``)."""
 
     @asynccontextmanager
-    async def factory(**extra: Any) -> AsyncIterator[Rig]:
+    async def factory(clock: Clock = utc_now, **extra: Any) -> AsyncIterator[Rig]:
         async with FakeTelegram() as tg, FakeSlack() as slack:
-            app = create_app(routed_config(db_url, tg, slack, smtp_server, **extra))
+            app = create_app(routed_config(db_url, tg, slack, smtp_server, **extra), clock=clock)
             async with TestClient(TestServer(app)) as client:
                 yield Rig(client, tg, slack, smtp_handler)
 

@@ -9,14 +9,14 @@ log line ever contains one.
 from __future__ import annotations
 
 import contextlib
+import copy
+import json
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aiosmtpd.controller import Controller
-
-from tests.conftest import API_TOKEN, INTAKE_TOKEN
+from tests.conftest import API_TOKEN, INTAKE_TOKEN, fixture_bytes
 from tests.fakes.slack_api import DEFAULT_TOKEN as SLACK_TOKEN
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import DEFAULT_TOKEN as TG_TOKEN
@@ -63,13 +63,9 @@ class Channels:
 @contextlib.asynccontextmanager
 async def running_channels() -> AsyncIterator[Channels]:
     handler = RecordingHandler()
-    smtp_servers = run_smtp(handler)
-    controller: Controller = next(smtp_servers)
-    try:
+    with contextlib.contextmanager(run_smtp)(handler) as controller:
         async with FakeTelegram() as tg, FakeSlack() as slack:
             yield Channels(tg, slack, handler, controller.port)
-    finally:
-        smtp_servers.close()
 
 
 def oncall_receiver(ch: Channels, name: str = "oncall") -> dict[str, Any]:
@@ -129,3 +125,17 @@ def write_routed_config(
 def assert_no_secret_in(log: str) -> None:
     for name, secret in SECRET_ENV.items():
         assert secret not in log, f"the hub log contains the value of {name}"
+
+
+_TEMPLATE = json.loads(fixture_bytes("01-critical-firing.json"))
+
+
+def group_body(index: int, prefix: str = "Group") -> bytes:
+    """A critical one-alert group, distinct per ``index`` (its own group key and fingerprint)."""
+    body: dict[str, Any] = copy.deepcopy(_TEMPLATE)
+    name = f"{prefix}{index:02d}"
+    for labels in (body["alerts"][0]["labels"], body["groupLabels"], body["commonLabels"]):
+        labels["alertname"] = name
+    body["alerts"][0]["fingerprint"] = f"c0ffee{index:010x}"
+    body["groupKey"] = f'{{}}/{{severity="critical"}}:{{alertname="{name}", namespace="prod"}}'
+    return json.dumps(body).encode()

@@ -1,0 +1,78 @@
+"""Rate limit and quiet hours hold non-critical news and release it as one digest."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from datetime import timedelta
+
+from hub.api.keys import WORKER
+from tests.conftest import ManualClock, fixture_bytes, intake_headers
+from tests.delivery.conftest import Rig, RigFactory, eventually
+
+
+async def post_drift(rig: Rig, n: int, severity: str = "warning") -> None:
+    """A distinct warning group per ``n`` (its own alertname, fingerprint and group key)."""
+    body = json.loads(fixture_bytes("03-drift-firing.json"))
+    body["groupKey"] = f'{{}}:{{alertname="Drift{n}"}}'
+    alert = body["alerts"][0]
+    alert["labels"] = {**alert["labels"], "alertname": f"Drift{n}", "severity": severity}
+    alert["fingerprint"] = f"{n:016x}"
+    resp = await rig.hub.post(
+        "/api/v1/alerts/alertmanager", data=json.dumps(body), headers=intake_headers()
+    )
+    assert resp.status == 200
+
+
+RATE = {"rate_limit": {"capacity": 2, "per": "1h", "digest_interval": "1s"}}
+
+
+async def test_rate_limit_collects_the_rest_into_one_digest(make_rig: RigFactory) -> None:
+    async with make_rig(fatigue=RATE) as rig:
+        for n in range(7):
+            await post_drift(rig, n)
+
+        def digests() -> list[str]:
+            texts = [c.params["text"] for c in rig.tg.calls_to("sendMessage")]
+            return [t for t in texts if "held back" in t]
+
+        def held_total() -> int:
+            return sum(int(re.search(r"(\d+) alerts? held back", t)[1]) for t in digests())  # type: ignore[index]
+
+        await eventually(lambda: held_total() == 5, timeout=5)
+        # Holds that straddle a digest slot boundary make two digests, never more.
+        assert 1 <= len(digests()) <= 2
+        assert all("Nothing critical was held" in t for t in digests())
+        await asyncio.sleep(1.5)
+        assert len(rig.tg.calls_to("sendMessage")) == 2 + len(digests())
+
+
+async def test_critical_is_never_held_by_the_rate_limit(make_rig: RigFactory) -> None:
+    async with make_rig(fatigue=RATE) as rig:
+        for n in range(3):
+            await post_drift(rig, n, severity="critical")
+        await eventually(lambda: len(rig.tg.calls_to("sendMessage")) == 3, timeout=5)
+
+
+QUIET_ROUTE = {"receiver": "oncall", "quiet_hours": "mon-fri 22:00-08:00 Europe/Istanbul"}
+
+
+async def test_quiet_hours_hold_until_the_window_ends(make_rig: RigFactory) -> None:
+    clock = ManualClock()  # Tuesday 22:08 UTC = Wednesday 01:08 in Istanbul: quiet
+    no_reminders = {"reminders": {"critical": {"every": None}}}
+    async with make_rig(clock=clock, route=QUIET_ROUTE, fatigue=no_reminders) as rig:
+        await post_drift(rig, 1)
+        await rig.post("01-critical-firing.json")
+        await eventually(lambda: len(rig.tg.calls_to("sendMessage")) == 1)
+        assert "HighErrorRate" in rig.tg.calls_to("sendMessage")[0].params["text"]
+        await asyncio.sleep(0.5)
+        assert len(rig.tg.calls_to("sendMessage")) == 1
+
+        clock.now += timedelta(hours=7)  # 08:08 in Istanbul: the window has ended
+        rig.hub.app[WORKER].wake()
+        digest = await eventually(lambda: len(rig.tg.calls_to("sendMessage")) == 2)
+        assert digest
+        text = rig.tg.calls_to("sendMessage")[1].params["text"]
+        assert "1 alert held back" in text
+        assert "quiet hours" in text

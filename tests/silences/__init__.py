@@ -1,0 +1,1 @@
+"""Silences: API, muter, lifecycle, and the mirror into a real Alertmanager."""
