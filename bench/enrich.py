@@ -111,13 +111,12 @@ async def run(args: argparse.Namespace) -> None:
             )
         loki.delay = args.loki_ms / 1000
         print(f"enrich() per message, Loki answering in {args.loki_ms:g} ms, 5 services:")
-        print(
-            row("no Loki (runbook only)", await time_messages(session, loki, args.messages, None))
-        )
-        print(row("Loki, cache off", await time_messages(session, loki, args.messages, "0s")))
-        print(
-            row("Loki, cache on (30 s)", await time_messages(session, loki, args.messages, "30s"))
-        )
+        for name, ttl in (
+            ("no Loki (runbook only)", None),
+            ("Loki, cache off", "0s"),
+            ("Loki, cache on (30 s)", "30s"),
+        ):
+            print(row(name, await time_messages(session, loki, args.messages, ttl)))
 
         for spread in args.spread_s:
             requests, windows, wall, with_logs = await storm(session, loki, args.storm, spread)

@@ -25,7 +25,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bodies import make_bodies
@@ -33,8 +33,8 @@ from load import wrk_script
 
 ROOT = Path(__file__).resolve().parent.parent
 HOOK = "/api/v1/alerts/alertmanager"
-INTAKE_TOKEN = "bench-intake-token"  # noqa: S105 - a throwaway token for a loopback bench
-API_TOKEN = "bench-api-token"  # noqa: S105
+INTAKE_TOKEN = "bench-intake-token"
+API_TOKEN = "bench-api-token"
 _UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
 
 
@@ -48,6 +48,11 @@ class WrkResult:
     elapsed: float
     p50: float
     p99: float
+    cpu: float = 0.0  # the server process's CPU seconds (all threads) over the run
+
+    @property
+    def cpu_per_request(self) -> float:
+        return self.cpu / self.requests if self.requests else 0.0
 
     @property
     def req_per_s(self) -> float:
@@ -77,7 +82,9 @@ def parse_wrk(output: str) -> WrkResult:
     if not (done and p50 and p99):
         raise RuntimeError(f"cannot read wrk output:\n{output}")
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
     return WrkResult(
         requests=int(done.group(1)),
         non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
@@ -88,16 +95,24 @@ def parse_wrk(output: str) -> WrkResult:
     )
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (Linux ``/proc``), robust to a busy machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_wrk(url: str, script: Path, connections: int, duration: float) -> WrkResult:
     command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration:g}s", "--latency"]
     command += ["-s", str(script), url]
-    done = subprocess.run(command, check=False, capture_output=True, text=True)  # noqa: S603
+    done = subprocess.run(command, check=False, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
     return parse_wrk(done.stdout)
 
 
-def wait_ready(port: int, path: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+def wait_ready(
+    port: int, path: str, process: subprocess.Popen[bytes], timeout: float = 30.0
+) -> None:
     """Poll until ``GET path`` answers 200, or with no path until the port accepts."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -108,7 +123,7 @@ def wait_ready(port: int, path: str, process: subprocess.Popen[bytes], timeout: 
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 return
             url = f"http://127.0.0.1:{port}{path}"
-            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310
+            with urllib.request.urlopen(url, timeout=1) as response:
                 if response.status == 200:
                     return
         time.sleep(0.1)
@@ -121,7 +136,7 @@ def server(
 ) -> Iterator[int]:
     """Run ``command`` until the block ends; yields its pid (for a profiler)."""
     with log.open("ab") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=out, env=env, cwd=ROOT)  # noqa: S603
+        process = subprocess.Popen(command, stdout=out, stderr=out, env=env, cwd=ROOT)
     try:
         wait_ready(port, ready_path, process)
         yield process.pid
@@ -161,15 +176,15 @@ def postgres_database(admin_url: str) -> Iterator[str]:
     name = f"alerthub_bench_{uuid.uuid4().hex[:8]}"
     host = re.sub(r"^postgresql\+asyncpg://", "", admin_url).rstrip("/")
     psql = ["psql", f"postgresql://{host}/postgres", "-q", "-v", "ON_ERROR_STOP=1", "-c"]
-    subprocess.run([*psql, f"CREATE DATABASE {name}"], check=True)  # noqa: S603
+    subprocess.run([*psql, f"CREATE DATABASE {name}"], check=True)
     try:
         yield f"postgresql+asyncpg://{host}/{name}"
     finally:
-        subprocess.run([*psql, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=False)  # noqa: S603
+        subprocess.run([*psql, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=False)
 
 
 def metric_lines(base: str, prefix: str) -> list[str]:
-    with urllib.request.urlopen(f"{base}/metrics", timeout=5) as response:  # noqa: S310
+    with urllib.request.urlopen(f"{base}/metrics", timeout=5) as response:
         text: str = response.read().decode()
     return [line for line in text.splitlines() if line.startswith(prefix)]
 
@@ -201,11 +216,15 @@ def measure(target: Target, script: Path, args: argparse.Namespace, work: Path) 
                 run_wrk(base + HOOK, script, args.connections, args.warmup)
             if args.profile and target.is_hub:
                 _start_profiler(pid, work / f"{target.name}.folded", args.duration)
+            cpu_before = cpu_seconds(pid)
             result = run_wrk(base + HOOK, script, args.connections, args.duration)
+            result = replace(result, cpu=cpu_seconds(pid) - cpu_before)
             if target.is_hub:
                 print(f"  {target.name}: {batch_summary(base)}", file=sys.stderr)
     except Exception:
-        print(f"--- {target.name} log ---\n{log.read_text(errors='replace')[-3000:]}", file=sys.stderr)
+        print(
+            f"--- {target.name} log ---\n{log.read_text(errors='replace')[-3000:]}", file=sys.stderr
+        )
         raise
     return result
 
@@ -214,32 +233,44 @@ def _start_profiler(pid: int, out: Path, duration: float) -> None:
     """py-spy for the measured window (``--profile``, needs py-spy in the venv)."""
     py_spy = Path(sys.executable).parent / "py-spy"
     command = [str(py_spy), "record", "-p", str(pid), "-o", str(out), "-d", f"{duration:.0f}"]
-    command += ["--format", "raw", "--nonblocking"]
-    subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+    command += ["--format", "raw", "--nonblocking", "--gil", "-r", "200"]
+    subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     print(f"  profiling pid {pid} into {out}", file=sys.stderr)
 
 
 def report(results: dict[str, WrkResult], alerts_per_body: float, args: argparse.Namespace) -> None:
     ceiling = results.get("ceiling")
-    print(f"\n{args.connections} connections, {args.duration:g}s each, {alerts_per_body:.0f} alerts/body")
-    print(f"{'target':<10}{'req/s':>10}{'alerts/s':>11}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'ratio':>8}")
+    print(
+        f"\n{args.connections} connections, {args.duration:g}s each, "
+        f"{alerts_per_body:.0f} alerts/body"
+    )
+    print(
+        f"{'target':<10}{'req/s':>10}{'alerts/s':>11}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'non-2xx':>9}{'ratio':>8}{'cpu/req':>10}"
+    )
     for name, r in results.items():
         ratio = f"{r.req_per_s / ceiling.req_per_s:.0%}" if ceiling else "-"
         print(
             f"{name:<10}{r.req_per_s:>10,.0f}{r.alerts_per_s(alerts_per_body):>11,.0f}"
             f"{r.p50 * 1000:>9.2f}{r.p99 * 1000:>9.2f}{r.non_2xx + r.errors:>9}{ratio:>8}"
+            f"{r.cpu_per_request * 1e6:>8.0f}us"
         )
+    print("cpu/req: the server process's own CPU (all threads); PostgreSQL's is not in it.")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--duration", type=float, default=10.0, help="seconds measured per target")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of load not counted")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--groups", type=int, default=500, help="distinct bodies cycled")
     parser.add_argument("--pg-url", default="postgresql+asyncpg://postgres@127.0.0.1:5432")
     parser.add_argument("--only", nargs="*", choices=("ceiling", "sqlite", "postgres"))
-    parser.add_argument("--profile", action="store_true", help="py-spy the hub (folded stacks in --keep)")
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy the hub (folded stacks in --keep)"
+    )
     parser.add_argument("--keep", type=Path, default=None, help="keep logs/profiles here")
     args = parser.parse_args()
     bodies = make_bodies(args.groups)

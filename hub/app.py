@@ -58,6 +58,7 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
         engine,
         app[CLOCK],
         max_batch=config.intake.max_batch,
+        flush_delay=config.fatigue.group_window,
         on_batch=_observe_batch(app),
     )
     app[WRITER] = writer

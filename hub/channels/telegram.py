@@ -43,6 +43,7 @@ CALLBACK_VERSION = "v1"
 _CALLBACK_MAX_BYTES = 64
 # NetworkError messages PTB writes when no HTTP answer arrived at all.
 _TRANSPORT_PREFIXES = ("httpx.", "Unknown error in HTTP implementation")
+_CONNECTION_POOL_SIZE = 16  # at least the default delivery.per_channel_concurrency (8)
 
 
 class CallbackAction(StrEnum):
@@ -153,6 +154,9 @@ class TelegramChannel:
         self._token = config.bot_token.get_secret_value()
         seconds = config.timeout.total_seconds()
         request = HTTPXRequest(
+            # PTB's default pool holds one connection, which would queue every send to this
+            # chat behind the previous one whatever delivery.per_channel_concurrency says.
+            connection_pool_size=_CONNECTION_POOL_SIZE,
             connect_timeout=seconds,
             read_timeout=seconds,
             write_timeout=seconds,

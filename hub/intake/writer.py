@@ -7,12 +7,13 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.clock import Clock
 from hub.intake.models import WebhookPayload
-from hub.store.ingest import IngestResult, ingest_payload
+from hub.store.ingest import ConcurrentOpenError, IngestResult, ingest_batch, ingest_payload
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +38,13 @@ class IngestWriter:
         clock: Clock,
         *,
         max_batch: int = 256,
+        flush_delay: timedelta = timedelta(0),
         on_batch: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
         self._engine = engine
         self._clock = clock
         self._max_batch = max_batch
+        self._flush_delay = flush_delay
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._on_batch = on_batch
@@ -95,9 +98,17 @@ class IngestWriter:
             await self._on_batch(len(batch))
 
     async def _write(self, batch: list[_Pending]) -> list[IngestResult]:
-        async with self._engine.begin() as conn:
-            now = self._clock()
-            return [await ingest_payload(conn, item.payload, now) for item in batch]
+        payloads = [item.payload for item in batch]
+        try:
+            async with self._engine.begin() as conn:
+                return await ingest_batch(conn, payloads, self._clock(), self._flush_delay)
+        except ConcurrentOpenError:
+            # Another replica opened one of these identities meanwhile: replay one payload
+            # at a time, which makes the lost race a duplicate of the winner's incident.
+            log.info("batch_replayed", extra={"size": len(batch)})
+            async with self._engine.begin() as conn:
+                now = self._clock()
+                return [await ingest_payload(conn, p, now, self._flush_delay) for p in payloads]
 
 
 def _settle(future: asyncio.Future[IngestResult], exc: BaseException) -> None:

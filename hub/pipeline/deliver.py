@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.api.metrics import HubMetrics
 from hub.channels.base import Channel
@@ -72,6 +72,60 @@ def build_note(
     )
 
 
+Write = Callable[[AsyncConnection], Awaitable[None]]
+
+
+class GroupCommit:
+    """Commit the outcomes of deliveries that finish together in one transaction.
+
+    Every row used to cost a transaction of its own after its send; under a backlog they
+    queued for the database's write lock (on SQLite, sleeping in its busy handler) and the
+    drain crawled. Whoever holds the lock writes everything queued so far; a failed batch
+    is replayed one write at a time, so one bad row cannot fail the others.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._lock = asyncio.Lock()
+        self._queue: list[tuple[Write, asyncio.Future[None]]] = []
+
+    async def run(self, write: Write) -> None:
+        """Return once ``write`` is committed; raise what it raised otherwise."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append((write, done))
+        async with self._lock:
+            if not done.done():
+                batch, self._queue = self._queue, []
+                await self._commit(batch)
+        await done
+
+    async def _commit(self, batch: list[tuple[Write, asyncio.Future[None]]]) -> None:
+        try:
+            async with self._engine.begin() as conn:
+                for write, _ in batch:
+                    await write(conn)
+            for _, done in batch:
+                _settle(done, None)
+        except Exception as exc:
+            if len(batch) == 1:
+                _settle(batch[0][1], exc)
+                return
+            for single in batch:
+                await self._commit([single])
+        finally:  # cancelled mid-commit: no waiter may hang; their rows' leases run out
+            for _, done in batch:
+                _settle(done, RuntimeError("delivery write abandoned"))
+
+
+def _settle(done: asyncio.Future[None], exc: BaseException | None) -> None:
+    if done.done():  # its waiter was cancelled
+        return
+    if exc is None:
+        done.set_result(None)
+    else:
+        done.set_exception(exc)
+
+
 @dataclass
 class DeliverHandler:
     """Sends due delivery rows; one slow channel only ever holds its own semaphore."""
@@ -83,6 +137,10 @@ class DeliverHandler:
     external_url: str
     enricher: Enricher | None = None
     _limits: dict[ChannelKey, asyncio.Semaphore] = field(default_factory=dict)
+    _commits: GroupCommit = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._commits = GroupCommit(self.engine)
 
     async def __call__(self, row: OutboxRow, now: datetime) -> None:
         p = row.payload
@@ -163,7 +221,8 @@ class DeliverHandler:
             "kind": note.kind.value,
             "reason": row.payload["reason"],
         }
-        async with self.engine.begin() as conn:
+
+        async def write(conn: AsyncConnection) -> None:
             if note.kind is NotifyKind.RESOLVED:
                 await notify_log.close_message(conn, ghash, receiver, channel, now)
             elif first is None or not (row.payload["in_place"] or note.kind is NotifyKind.REMINDER):
@@ -173,6 +232,8 @@ class DeliverHandler:
                 )  # fmt: skip
             await add_events(conn, [*events, *((v.id, "notified", detail) for v in views)], now)
             await outbox.complete(conn, row.id, now)
+
+        await self._commits.run(write)
         kind = channel.split("[", 1)[0]
         self.metrics.notifications_sent.labels(kind, receiver).inc()
         self.metrics.delivery_latency.labels(kind).observe(
@@ -202,9 +263,12 @@ class DeliverHandler:
             "channel": key[1], "receiver": key[0], "reason": exc.reason.value,
             "attempt": attempts, "retry_in_s": round(delay.total_seconds(), 3),
         }  # fmt: skip
-        async with self.engine.begin() as conn:
+
+        async def write(conn: AsyncConnection) -> None:
             await add_events(conn, [(v.id, "delivery_retry", detail) for v in views], now)
             await outbox.retry_at(conn, row.id, now + delay, f"{exc.reason}: {exc}", now)
+
+        await self._commits.run(write)
         self.metrics.delivery_failures.labels(key[1].split("[", 1)[0], exc.reason.value).inc()
         log.warning("delivery_retry", extra={**detail, "error": str(exc)})
 
@@ -223,9 +287,12 @@ class DeliverHandler:
             "channel": key[1], "receiver": key[0], "reason": reason.value,
             "attempts": row.attempts + 1, "error": error,
         }  # fmt: skip
-        async with self.engine.begin() as conn:
+
+        async def write(conn: AsyncConnection) -> None:
             await add_events(conn, [(v.id, "delivery_failed", detail) for v in views], now)
             await outbox.dead_letter(conn, row.id, f"{reason}: {error}", now)
+
+        await self._commits.run(write)
         self.metrics.delivery_failures.labels(key[1].split("[", 1)[0], reason.value).inc()
         self.metrics.dead_letters.labels(key[1].split("[", 1)[0]).inc()
         log.error("delivery_failed", extra=detail)

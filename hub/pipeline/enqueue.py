@@ -54,8 +54,16 @@ async def enqueue_deliveries(
     """One ``deliver`` row per channel of the body's receiver."""
     ghash = group_hash(body["group_key"])
     for channel in channels:
-        key = _key(DELIVER_KIND, ghash, body["receiver"], channel, transition)
+        prefix = delivery_prefix(ghash, body["receiver"], channel)
+        key = prefix + _key(DELIVER_KIND, ghash, body["receiver"], channel, transition)
         await enqueue(conn, DELIVER_KIND, key, {**body, "channel": channel}, now)
+
+
+def delivery_prefix(ghash: str, receiver: str, channel: str) -> str:
+    """The key prefix of every delivery to one channel for one group, so a later change
+    (resolve, ack) can wait for the earlier message it edits."""
+    token = hashlib.sha256(f"{ghash}|{receiver}|{channel}".encode()).hexdigest()[:32]
+    return f"{DELIVER_KIND}:{token}:"
 
 
 def transition_of(reason: NotifyReason, state: GroupState) -> str:

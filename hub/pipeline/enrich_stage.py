@@ -21,8 +21,16 @@ Enricher = Callable[[IncidentView], Awaitable[EnrichmentResult]]
 
 
 def to_enrichment(result: EnrichmentResult, view: IncidentView) -> Enrichment:
-    """Map the enricher's result onto the message model; the alert's own runbook_url counts."""
-    runbook_url = result.runbook_url or view.annotations.get("runbook_url") or None
+    """Map the enricher's result onto the message model.
+
+    The hub's runbook is the runbook link; an alert's own ``runbook_url`` annotation is
+    linked too (as the runbook when the hub has none, else beside the dashboards).
+    """
+    own = view.annotations.get("runbook_url") or None
+    runbook_url = result.runbook_url or own
+    links = tuple((d.title, d.url) for d in result.dashboards)
+    if own and result.runbook_url and own != result.runbook_url:
+        links = (("Alert runbook", own), *links)
     return Enrichment(
         runbook_name=result.runbook_name or (view.alertname if runbook_url else None),
         runbook_url=runbook_url,
@@ -30,7 +38,7 @@ def to_enrichment(result: EnrichmentResult, view: IncidentView) -> Enrichment:
         log_summary=result.log_summary,
         logs_unavailable=result.logs_unavailable,
         explore_url=result.explore_url,
-        dashboards=tuple((d.title, d.url) for d in result.dashboards),
+        dashboards=links,
     )
 
 

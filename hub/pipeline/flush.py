@@ -10,9 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.api.metrics import HubMetrics
+from hub.pipeline.reasons import SuppressReason
 from hub.pipeline.stage import FlushContext, IncidentView, Stage
-from hub.store.outbox import OutboxRow, complete
-from hub.store.schema import incidents
+from hub.store.events import add_events
+from hub.store.ingest import group_flush_prefix
+from hub.store.outbox import PENDING, OutboxRow, complete
+from hub.store.schema import incidents, outbox
 
 GROUP_FIELDS = ("status", "group_labels", "common_labels", "common_annotations", "truncated_alerts")
 
@@ -54,7 +57,9 @@ class FlushHandler:
 
     async def __call__(self, row: OutboxRow, now: datetime) -> None:
         async with self._engine.begin() as conn:
-            if self._pipeline is not None:
+            if self._pipeline is not None and await _superseded(conn, row):
+                await self._grouped(conn, row, now)
+            elif self._pipeline is not None:
                 payload = row.payload
                 ctx = FlushContext(
                     conn=conn,
@@ -65,3 +70,26 @@ class FlushHandler:
                 )
                 await self._pipeline.run(ctx, await load_views(conn, payload["incident_ids"]))
             await complete(conn, row.id, now)
+
+    async def _grouped(self, conn: AsyncConnection, row: OutboxRow, now: datetime) -> None:
+        """A newer notification of the same group is waiting: it carries these alerts too."""
+        ids = row.payload["incident_ids"]
+        detail = {"reason": SuppressReason.GROUPED.value, "receiver": row.payload["receiver"]}
+        await add_events(conn, [(iid, "suppressed", detail) for iid in ids], now)
+        if self._metrics is not None:
+            self._metrics.suppressed.labels(SuppressReason.GROUPED.value).inc(len(ids))
+
+
+async def _superseded(conn: AsyncConnection, row: OutboxRow) -> bool:
+    """Whether a later flush of the same Alertmanager group is already queued."""
+    p = row.payload
+    prefix = group_flush_prefix(p["receiver"], p["group_key"])
+    if not row.key.startswith(prefix):
+        return False  # ack and silence flushes re-run a group; they are never superseded
+    newer = await conn.scalar(
+        select(outbox.c.id)
+        .where(outbox.c.key.startswith(prefix, autoescape=True))
+        .where(outbox.c.state == PENDING, outbox.c.id > row.id)
+        .limit(1)
+    )
+    return newer is not None

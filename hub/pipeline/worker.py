@@ -102,6 +102,9 @@ class OutboxWorker:
             return
         try:
             await handler(row, now)
+            # A handled row may have queued follow-up rows (a flush queues deliveries):
+            # look again at once instead of after the poll interval.
+            self._wake.set()
         except Exception:
             # The lease expires and the row is tried again; nothing is dropped.
             self._metrics.db_errors.labels(f"outbox_{row.kind}").inc()

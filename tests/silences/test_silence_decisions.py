@@ -148,9 +148,7 @@ def test_am_matcher(text: str, expected: dict[str, object]) -> None:
 
 def test_postable_body_fills_the_comment_alertmanager_requires() -> None:
     body = postable_silence_body(
-        PostableSilence(
-            tuple(parse_matchers('alertname="DataDrift"')), T0, T0 + 60 * M, "ayse", ""
-        )
+        PostableSilence(tuple(parse_matchers('alertname="DataDrift"')), T0, T0 + 60 * M, "ayse", "")
     )
     assert body["startsAt"] == "2026-11-24T22:00:00Z"
     assert body["endsAt"] == "2026-11-24T23:00:00Z"
