@@ -9,7 +9,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from hub.config.types import Duration, StrictModel, read_secret_file
 from hub.enrich.logql import LogQLTemplateError, check_logql_template
-from hub.routing.matchers import parse_matchers
+from hub.routing.matchers import check_matcher_strings
 
 
 def _absolute_http_url(value: str) -> str:
@@ -50,12 +50,7 @@ class LokiQueryConfig(StrictModel):
     matchers: list[str] = Field(min_length=1)
     query: str = Field(min_length=1)
 
-    @field_validator("matchers")
-    @classmethod
-    def _valid_matchers(cls, value: list[str]) -> list[str]:
-        for text in value:
-            parse_matchers(text)
-        return value
+    _valid_matchers = field_validator("matchers")(check_matcher_strings)
 
     @field_validator("query")
     @classmethod

@@ -22,7 +22,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from hub.config.types import StrictModel
 from hub.enrich.logql import LogQLTemplateError, check_logql_template
-from hub.routing.matchers import Matcher, parse_matchers
+from hub.routing.matchers import Matcher, check_matcher_strings, parse_matchers
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?$\n?", re.DOTALL | re.MULTILINE)
@@ -88,12 +88,7 @@ class RunbookFrontMatter(StrictModel):
     dashboards: list[DashboardLink] = []
     actions: list[RunbookAction] = []
 
-    @field_validator("matchers")
-    @classmethod
-    def _valid_matchers(cls, value: list[str]) -> list[str]:
-        for text in value:
-            parse_matchers(text)
-        return value
+    _valid_matchers = field_validator("matchers")(check_matcher_strings)
 
     @field_validator("loki_query")
     @classmethod

@@ -21,8 +21,8 @@ from hub.store.outbox import OutboxRow, complete, enqueue
 from hub.store.schema import incidents
 
 
-class ReminderHandler:
-    """Handles due ``reminder`` rows: remind, schedule the next (backing off), or stop."""
+class _FollowUp:
+    """What every follow-up handler needs: the store, each receiver's channels, the policy."""
 
     def __init__(
         self, engine: AsyncEngine, channels: Mapping[str, Sequence[str]], fatigue: FatigueConfig
@@ -30,6 +30,10 @@ class ReminderHandler:
         self._engine = engine
         self._channels = channels
         self._fatigue = fatigue
+
+
+class ReminderHandler(_FollowUp):
+    """Handles due ``reminder`` rows: remind, schedule the next (backing off), or stop."""
 
     async def __call__(self, row: OutboxRow, now: datetime) -> None:
         p = row.payload
@@ -76,15 +80,8 @@ class ReminderHandler:
             await enqueue(conn, REMINDER_KIND, key, body, due)
 
 
-class EscalationHandler:
+class EscalationHandler(_FollowUp):
     """An unacknowledged critical after ``fatigue.escalation.after`` goes to ``escalate_to``."""
-
-    def __init__(
-        self, engine: AsyncEngine, channels: Mapping[str, Sequence[str]], fatigue: FatigueConfig
-    ) -> None:
-        self._engine = engine
-        self._channels = channels
-        self._fatigue = fatigue
 
     async def __call__(self, row: OutboxRow, now: datetime) -> None:
         p = row.payload

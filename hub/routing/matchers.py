@@ -209,3 +209,10 @@ class _MatcherListSchema:
 
 # Errors carry the item index in their loc (``matchers.1``); one item may hold several matchers.
 MatcherList = Annotated[tuple[Matcher, ...], _MatcherListSchema()]
+
+
+def check_matcher_strings(values: list[str]) -> list[str]:
+    """Validate matcher strings that a model keeps as text (runbook and Loki selectors)."""
+    for text in values:
+        parse_matchers(text)
+    return values

@@ -24,7 +24,7 @@ import aiohttp
 import yaml
 from aiohttp import web
 
-from .ports import free_port, wait_for_http
+from .ports import free_port, stop_process, wait_for_http
 
 ALERTMANAGER_BIN = Path(os.environ.get("ALERTMANAGER_BIN", "/usr/bin/prometheus-alertmanager"))
 AMTOOL_BIN = Path(os.environ.get("AMTOOL_BIN", "/usr/bin/amtool"))
@@ -378,16 +378,7 @@ def _require_binary(path: Path) -> None:
 
 
 async def _stop(process: asyncio.subprocess.Process) -> None:
-    """Terminate, wait, then kill: a test must never leave an Alertmanager behind."""
-    if process.returncode is None:
-        with contextlib.suppress(ProcessLookupError):
-            process.terminate()
-        try:
-            await asyncio.wait_for(process.wait(), _STOP_TIMEOUT)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
-    await process.wait()
+    await stop_process(process, _STOP_TIMEOUT)
 
 
 def _tail(path: Path, lines: int) -> str:

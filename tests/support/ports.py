@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import time
 from collections.abc import Callable
@@ -51,3 +52,16 @@ async def wait_for_http(
                 msg = f"{url} not answering {expect_status} after {timeout:.1f}s (last: {last})"
                 raise TimeoutError(msg)
             await asyncio.sleep(_POLL_INTERVAL)
+
+
+async def stop_process(process: asyncio.subprocess.Process, timeout: float = 5.0) -> None:
+    """Terminate, wait, then kill: a test must never leave a server behind."""
+    if process.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            process.terminate()
+        try:
+            await asyncio.wait_for(process.wait(), timeout)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+    await process.wait()

@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 import yaml
 
-from .ports import free_port, wait_for_http
+from .ports import free_port, stop_process, wait_for_http
 
 PROMETHEUS_BIN = Path(os.environ.get("PROMETHEUS_BIN", "/usr/bin/prometheus"))
 _STOP_TIMEOUT = 5.0
@@ -173,13 +173,4 @@ async def run_prometheus(
 
 
 async def _stop(process: asyncio.subprocess.Process) -> None:
-    """Terminate, wait, then kill: a test must never leave a Prometheus behind."""
-    if process.returncode is None:
-        with contextlib.suppress(ProcessLookupError):
-            process.terminate()
-        try:
-            await asyncio.wait_for(process.wait(), _STOP_TIMEOUT)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
-    await process.wait()
+    await stop_process(process, _STOP_TIMEOUT)
