@@ -150,6 +150,13 @@ class DeliverHandler:
         async with self.engine.connect() as conn:
             views = await load_views(conn, p["incident_ids"])
             first = await notify_log.open_message(conn, ghash, *key)
+            # An edit or a reply whose first message is still on its way waits for it.
+            follows_up = p["in_place"] or p["kind"] == NotifyKind.REMINDER
+            waiting = first is None and follows_up and await outbox.earlier_pending(conn, row)
+        if waiting:
+            async with self.engine.begin() as conn:
+                await outbox.postpone(conn, row.id, now + self.config.poll_interval, now)
+            return
         if channel is None or not views:
             why = "channel no longer configured" if channel is None else "incidents gone"
             await self._give_up(row, views, key, why, reason=FailureReason.CLIENT_ERROR, now=now)

@@ -39,9 +39,13 @@ def notify_kind(reason: NotifyReason, state: GroupState) -> NotifyKind:
     return NotifyKind.FIRING
 
 
+def _digest(*parts: object) -> str:
+    return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
+
+
 def _key(kind: str, *parts: object) -> str:
     """Idempotency key: the same transition for the same target is one row, however decided."""
-    return f"{kind}:{hashlib.sha256('|'.join(map(str, parts)).encode()).hexdigest()}"
+    return f"{kind}:{_digest(*parts)}"
 
 
 async def enqueue_deliveries(
@@ -55,7 +59,7 @@ async def enqueue_deliveries(
     ghash = group_hash(body["group_key"])
     for channel in channels:
         prefix = delivery_prefix(ghash, body["receiver"], channel)
-        key = prefix + _key(DELIVER_KIND, ghash, body["receiver"], channel, transition)
+        key = prefix + _digest(ghash, body["receiver"], channel, transition)
         await enqueue(conn, DELIVER_KIND, key, {**body, "channel": channel}, now)
 
 

@@ -102,6 +102,31 @@ async def retry_at(
     )
 
 
+async def postpone(conn: AsyncConnection, row_id: int, due_at: datetime, now: datetime) -> None:
+    """Try again later without counting an attempt (the row waits for another, it did not fail)."""
+    await conn.execute(
+        outbox.update()
+        .where(outbox.c.id == row_id)
+        .values(due_at=due_at, leased_until=None, updated_at=now)
+    )
+
+
+async def earlier_pending(conn: AsyncConnection, row: OutboxRow) -> bool:
+    """Whether a row queued before ``row`` under the same key prefix is still pending.
+
+    Keys are ``kind:<target token>:<digest>``; rows of one target (one group's messages to
+    one channel) share the prefix, so order between them can be kept.
+    """
+    prefix = row.key.rsplit(":", 1)[0] + ":"
+    found = await conn.scalar(
+        select(outbox.c.id)
+        .where(outbox.c.key.startswith(prefix, autoescape=True))
+        .where(outbox.c.state == PENDING, outbox.c.id < row.id)
+        .limit(1)
+    )
+    return found is not None
+
+
 async def dead_letter(conn: AsyncConnection, row_id: int, error: str, now: datetime) -> None:
     await conn.execute(
         outbox.update()
