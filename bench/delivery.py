@@ -14,6 +14,8 @@ the load, so the hub's event loop is its own.
     fakes up; the rate is rows done per second, timed by the fakes and by the store.
 
 Targets (issue 4): p99 < 100 ms, drain ≥ 500 messages/s. Prints numbers, asserts nothing.
+The hub's CPU time per phase is printed too (the hub is CPU-bound long before the fakes
+are); ``BENCH_PYSPY=/tmp/out.txt`` samples the hub with py-spy (raw, collapsed stacks).
 """
 
 from __future__ import annotations
@@ -92,7 +94,7 @@ def _stamp(fake: FakeTelegram | FakeSlack, channel: str, arrivals: Arrivals) -> 
             arrivals.note(channel, body)
         return await handler(request)
 
-    fake._app.middlewares.append(stamp)  # noqa: SLF001 (a bench-only probe)
+    fake._app.middlewares.append(stamp)
 
 
 def body(index: int) -> bytes:
@@ -177,31 +179,35 @@ async def post(session: aiohttp.ClientSession, url: str, index: int) -> int:
 async def bench_latency(workdir: Path, db_url: str, rate: float, seconds: float) -> None:
     arrivals = Arrivals()
     tg, slack = timed_fakes(arrivals)
-    async with tg, slack:
-        async with (
-            hub_process(workdir, hub_config(db_url, tg, slack)) as hub,
-            aiohttp.ClientSession() as session,
-        ):
-            spy = await start_spy(hub, seconds)
-            total = int(rate * seconds)
-            sent_at: dict[int, float] = {}
-            tasks = []
-            start = time.perf_counter()
-            for i in range(total):
-                await asyncio.sleep(max(start + i / rate - time.perf_counter(), 0))
-                sent_at[i] = time.perf_counter()
-                tasks.append(asyncio.create_task(post(session, hub.url + HOOK, i)))
-            statuses = await asyncio.gather(*tasks)
-            deadline = time.perf_counter() + 30
-            while len(arrivals.first) < 2 * total and time.perf_counter() < deadline:
-                await asyncio.sleep(0.05)
-            elapsed = time.perf_counter() - start
-            await finish_spy(spy)
+    async with (
+        tg,
+        slack,
+        hub_process(workdir, hub_config(db_url, tg, slack)) as hub,
+        aiohttp.ClientSession() as session,
+    ):
+        spy = await start_spy(hub, seconds)
+        cpu_before = cpu_seconds(hub.process.pid)
+        total = int(rate * seconds)
+        sent_at: dict[int, float] = {}
+        tasks = []
+        start = time.perf_counter()
+        for i in range(total):
+            await asyncio.sleep(max(start + i / rate - time.perf_counter(), 0))
+            sent_at[i] = time.perf_counter()
+            tasks.append(asyncio.create_task(post(session, hub.url + HOOK, i)))
+        statuses = await asyncio.gather(*tasks)
+        deadline = time.perf_counter() + 30
+        while len(arrivals.first) < 2 * total and time.perf_counter() < deadline:
+            await asyncio.sleep(0.05)
+        elapsed = time.perf_counter() - start
+        cpu = cpu_seconds(hub.process.pid) - cpu_before
+        await finish_spy(spy)
     print(
         f"(a) latency: {total} alerts at {rate:g}/s over {elapsed:.1f}s; "
         f"webhook statuses {sorted(set(statuses))}; "
         f"{len(arrivals.first)}/{2 * total} first attempts seen"
     )
+    print(f"    hub CPU {cpu:.1f}s over {elapsed:.1f}s wall")
     for channel in ("telegram", "slack", "all"):
         lat = [
             (t - sent_at[i]) * 1000
@@ -235,6 +241,12 @@ async def finish_spy(spy: asyncio.subprocess.Process | None, *, stop: bool = Fal
                 spy.send_signal(signal.SIGINT)  # py-spy writes what it has on Ctrl-C
         await spy.wait()
         print(f"    py-spy samples written to {SPY_OUT}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all threads) so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def count_pending(db_url: str, kind: str) -> int:
@@ -294,68 +306,33 @@ async def _attempted(db_url: str) -> int:
         await engine.dispose()
 
 
-async def bench_drain(workdir: Path, db_url: str, backlog: int, profile: bool) -> None:
+async def bench_drain(workdir: Path, db_url: str, backlog: int) -> None:
     arrivals = Arrivals()
     tg, slack = timed_fakes(arrivals)
     async with tg, slack:
         await pile_up(workdir, db_url, tg, slack, backlog)
         rows = await count_pending(db_url, "deliver")
         config = hub_config(db_url, tg, slack)
-        env_note = ""
-        if profile:
-            env_note = " (under cProfile)"
-        async with hub_process_maybe_profiled(workdir, config, profile) as hub:
+        async with hub_process(workdir, config) as hub:
             spy = await start_spy(hub, 20)
+            cpu_before = cpu_seconds(hub.process.pid)
             started = time.perf_counter()
             await make_due(db_url)
             while await count_pending(db_url, "deliver") and time.perf_counter() - started < 120:
                 await asyncio.sleep(0.05)
             store_s = time.perf_counter() - started
             left = await count_pending(db_url, "deliver")
+            cpu = cpu_seconds(hub.process.pid) - cpu_before
             await finish_spy(spy, stop=True)
     sends = sorted(arrivals.times)
     span = sends[-1] - sends[0] if len(sends) > 1 else math.nan
     print(
-        f"(b) drain{env_note}: {rows} rows due at once; {rows - left} done in {store_s:.2f}s"
+        f"(b) drain: {rows} rows due at once; {rows - left} done in {store_s:.2f}s"
         f" = {(rows - left) / store_s:,.0f} msg/s (store view, incl. up to one poll interval);"
         f" {len(sends)} sends in {span:.2f}s = {len(sends) / span:,.0f} msg/s (fakes' view)"
     )
-
-
-@contextlib.asynccontextmanager
-async def hub_process_maybe_profiled(
-    workdir: Path, config: dict[str, Any], profile: bool
-) -> AsyncIterator[HubProcess]:
-    if not profile:
-        async with hub_process(workdir, config) as hub:
-            yield hub
-        return
-    path = workdir / "hub.yaml"
-    path.write_text(json.dumps(config), encoding="utf-8")
-    out = workdir / "drain.prof"
-    wrapper = workdir / "profiled_hub.py"
-    wrapper.write_text(
-        "import cProfile, sys\n"
-        "from hub.cli import main\n"
-        f"cProfile.run('main(sys.argv[1:])', {str(out)!r})\n",
-        encoding="utf-8",
-    )
-    env = {"PYTHONPATH": str(ROOT)}
-    hub = await start_hub_process(path, workdir / "hub.log", env=env)
-    hub.process.kill()  # the plain process is only used for its port; restart under cProfile
-    await hub.process.wait()
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, str(wrapper), "serve", "--config", str(path),
-        env={**os.environ, **env, "ALERTHUB_LISTEN": hub.url.removeprefix("http://")},
-        cwd=str(workdir),
-    )  # fmt: skip
-    profiled = HubProcess(hub.url, proc, hub.log_path)
-    await asyncio.sleep(3)
-    try:
-        yield profiled
-    finally:
-        await stop_hub(profiled, signal.SIGTERM)
-        print(f"    profile written to {out}")
+    per_message = cpu / max(rows, 1) * 1000
+    print(f"    hub CPU {cpu:.1f}s over {store_s:.1f}s = {per_message:.1f} ms per message")
 
 
 @contextlib.asynccontextmanager
@@ -388,7 +365,6 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--backlog", type=int, default=5000, help="delivery rows to drain")
     parser.add_argument("--only", choices=("latency", "drain"))
-    parser.add_argument("--profile", action="store_true", help="run the drain under cProfile")
     parser.add_argument("--workdir", help="keep configs and hub logs here (default: a temp dir)")
     args = parser.parse_args()
     print(f"store: {args.db}")
@@ -402,7 +378,7 @@ async def main() -> None:
                 await bench_latency(Path(tmp), url, args.rate, args.seconds)
         if args.only in (None, "drain"):
             async with database(args.db) as url:
-                await bench_drain(Path(tmp), url, args.backlog, args.profile)
+                await bench_drain(Path(tmp), url, args.backlog)
 
 
 if __name__ == "__main__":

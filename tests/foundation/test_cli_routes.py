@@ -1,4 +1,4 @@
-"""The ``alerthub`` command line: ``routes test`` agrees with amtool; ``check-config`` names paths."""
+"""``alerthub routes test`` agrees with amtool; ``alerthub check-config`` names YAML paths."""
 
 from __future__ import annotations
 
