@@ -199,10 +199,11 @@ class SlackChannel:
             raise ValueError("slack: token is not set")
         self._config = config
         self._token = config.token.get_secret_value()
+        self._timeout = max(1, math.ceil(config.timeout.total_seconds()))
         self._client = AsyncWebClient(
             token=self._token,
             base_url=config.api_url,
-            timeout=max(1, math.ceil(config.timeout.total_seconds())),
+            timeout=self._timeout,
             retry_handlers=[],  # retries belong to the pipeline's deliver stage
         )
         self._text = load_template("slack.mrkdwn.j2", TemplateFormat.MRKDWN, config.template)
@@ -240,7 +241,10 @@ class SlackChannel:
         return await self._thread_reply(channel, ts, self._fallback(note))
 
     async def close(self) -> None:
-        """Nothing to release: the SDK opens a session per request when none is given."""
+        """Close the keep-alive session; safe to call twice."""
+        session, self._client.session = self._client.session, None
+        if session is not None:
+            await session.close()
 
     def _fallback(self, note: Notification) -> str:
         view = build_view(note, max_items=0)
@@ -257,9 +261,17 @@ class SlackChannel:
         )
         return SentMessage(message_id=f"{response['channel']}:{response['ts']}", thread_id=ts)
 
+    def _keep_alive(self) -> None:
+        """Reuse one session: without it the SDK opens a session and a connection per call."""
+        if self._client.session is None or self._client.session.closed:
+            self._client.session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self._timeout)
+            )
+
     async def _call(
         self, method: str, call: Callable[[], Awaitable[AsyncSlackResponse]]
     ) -> AsyncSlackResponse:
+        self._keep_alive()
         try:
             return await call()
         except (TimeoutError, SlackClientError, aiohttp.ClientError, OSError) as exc:

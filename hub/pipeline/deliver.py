@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,6 +22,7 @@ from hub.pipeline.flush import load_views
 from hub.pipeline.stage import IncidentView
 from hub.store import notify_log, outbox
 from hub.store.events import add_events
+from hub.store.group_commit import GroupCommit
 from hub.store.outbox import OutboxRow
 
 log = logging.getLogger(__name__)
@@ -70,60 +71,6 @@ def build_note(
         digest_lines=tuple(payload.get("digest_lines") or ()),
         footer_text=payload.get("footer_text"),
     )
-
-
-Write = Callable[[AsyncConnection], Awaitable[None]]
-
-
-class GroupCommit:
-    """Commit the outcomes of deliveries that finish together in one transaction.
-
-    Every row used to cost a transaction of its own after its send; under a backlog they
-    queued for the database's write lock (on SQLite, sleeping in its busy handler) and the
-    drain crawled. Whoever holds the lock writes everything queued so far; a failed batch
-    is replayed one write at a time, so one bad row cannot fail the others.
-    """
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-        self._lock = asyncio.Lock()
-        self._queue: list[tuple[Write, asyncio.Future[None]]] = []
-
-    async def run(self, write: Write) -> None:
-        """Return once ``write`` is committed; raise what it raised otherwise."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.append((write, done))
-        async with self._lock:
-            if not done.done():
-                batch, self._queue = self._queue, []
-                await self._commit(batch)
-        await done
-
-    async def _commit(self, batch: list[tuple[Write, asyncio.Future[None]]]) -> None:
-        try:
-            async with self._engine.begin() as conn:
-                for write, _ in batch:
-                    await write(conn)
-            for _, done in batch:
-                _settle(done, None)
-        except Exception as exc:
-            if len(batch) == 1:
-                _settle(batch[0][1], exc)
-                return
-            for single in batch:
-                await self._commit([single])
-        finally:  # cancelled mid-commit: no waiter may hang; their rows' leases run out
-            for _, done in batch:
-                _settle(done, RuntimeError("delivery write abandoned"))
-
-
-def _settle(done: asyncio.Future[None], exc: BaseException | None) -> None:
-    if done.done():  # its waiter was cancelled
-        return
-    if exc is None:
-        done.set_result(None)
-    else:
-        done.set_exception(exc)
 
 
 @dataclass

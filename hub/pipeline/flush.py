@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from hub.api.metrics import HubMetrics
 from hub.pipeline.reasons import SuppressReason
 from hub.pipeline.stage import FlushContext, IncidentView, Stage
 from hub.store.events import add_events
+from hub.store.group_commit import GroupCommit
 from hub.store.ingest import group_flush_prefix
 from hub.store.outbox import PENDING, OutboxRow, complete
 from hub.store.schema import incidents, outbox
@@ -51,25 +53,28 @@ class FlushHandler:
     def __init__(
         self, engine: AsyncEngine, pipeline: Stage | None, metrics: HubMetrics | None = None
     ) -> None:
-        self._engine = engine
         self._pipeline = pipeline
         self._metrics = metrics
+        self._commits = GroupCommit(engine)
 
     async def __call__(self, row: OutboxRow, now: datetime) -> None:
-        async with self._engine.begin() as conn:
-            if self._pipeline is not None and await _superseded(conn, row):
-                await self._grouped(conn, row, now)
-            elif self._pipeline is not None:
-                payload = row.payload
-                ctx = FlushContext(
-                    conn=conn,
-                    now=now,
-                    group_key=payload["group_key"],
-                    group={k: payload.get(k) for k in GROUP_FIELDS},
-                    metrics=self._metrics,
-                )
-                await self._pipeline.run(ctx, await load_views(conn, payload["incident_ids"]))
-            await complete(conn, row.id, now)
+        """Flushes due together share one transaction; each runs after the previous."""
+        await self._commits.run(partial(self._flush, row=row, now=now))
+
+    async def _flush(self, conn: AsyncConnection, *, row: OutboxRow, now: datetime) -> None:
+        if self._pipeline is not None and await _superseded(conn, row):
+            await self._grouped(conn, row, now)
+        elif self._pipeline is not None:
+            payload = row.payload
+            ctx = FlushContext(
+                conn=conn,
+                now=now,
+                group_key=payload["group_key"],
+                group={k: payload.get(k) for k in GROUP_FIELDS},
+                metrics=self._metrics,
+            )
+            await self._pipeline.run(ctx, await load_views(conn, payload["incident_ids"]))
+        await complete(conn, row.id, now)
 
     async def _grouped(self, conn: AsyncConnection, row: OutboxRow, now: datetime) -> None:
         """A newer notification of the same group is waiting: it carries these alerts too."""

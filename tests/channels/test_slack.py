@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -14,21 +15,35 @@ from hub.config.receivers import SlackConfig
 from tests.channels.conftest import EXTERNAL_URL, make_alert, make_note
 from tests.fakes.slack_api import FakeSlack
 
-
-def _channel(fake: FakeSlack, token: str | None = None) -> SlackChannel:
-    config = SlackConfig.model_validate(
-        {
-            "token": token or fake.token,
-            "channel": "#alerts",
-            "api_url": fake.api_url,
-            "timeout": "2s",
-        }
-    )
-    return SlackChannel(config, external_url=EXTERNAL_URL)
+ChannelFactory = Callable[..., SlackChannel]
 
 
-async def test_post_sends_blocks_and_fallback_text(fake_slack: FakeSlack) -> None:
-    sent = await _channel(fake_slack).send(make_note())
+@pytest.fixture
+async def make_channel(fake_slack: FakeSlack) -> AsyncIterator[ChannelFactory]:
+    """Slack channels pointed at the fake; closed (their keep-alive sessions too) after."""
+    made: list[SlackChannel] = []
+
+    def factory(token: str | None = None) -> SlackChannel:
+        config = SlackConfig.model_validate(
+            {
+                "token": token or fake_slack.token,
+                "channel": "#alerts",
+                "api_url": fake_slack.api_url,
+                "timeout": "2s",
+            }
+        )
+        made.append(SlackChannel(config, external_url=EXTERNAL_URL))
+        return made[-1]
+
+    yield factory
+    for channel in made:
+        await channel.close()
+
+
+async def test_post_sends_blocks_and_fallback_text(
+    fake_slack: FakeSlack, make_channel: ChannelFactory
+) -> None:
+    sent = await make_channel().send(make_note())
     [call] = fake_slack.calls_to("chat.postMessage")
     assert call.authorization == f"Bearer {fake_slack.token}"
     blocks: list[dict[str, Any]] = call.params["blocks"]
@@ -44,8 +59,10 @@ async def test_post_sends_blocks_and_fallback_text(fake_slack: FakeSlack) -> Non
     assert sent.thread_id == "1700000000.000001"
 
 
-async def test_update_rewrites_and_replies_in_thread(fake_slack: FakeSlack) -> None:
-    channel = _channel(fake_slack)
+async def test_update_rewrites_and_replies_in_thread(
+    fake_slack: FakeSlack, make_channel: ChannelFactory
+) -> None:
+    channel = make_channel()
     first = await channel.send(make_note())
     reply = await channel.update(make_note(NotifyKind.ACKNOWLEDGED, acked_by="@ayse"), first)
     [update] = fake_slack.calls_to("chat.update")
@@ -59,8 +76,10 @@ async def test_update_rewrites_and_replies_in_thread(fake_slack: FakeSlack) -> N
     assert reply.thread_id == first.thread_id
 
 
-async def test_reminder_is_a_thread_reply(fake_slack: FakeSlack) -> None:
-    channel = _channel(fake_slack)
+async def test_reminder_is_a_thread_reply(
+    fake_slack: FakeSlack, make_channel: ChannelFactory
+) -> None:
+    channel = make_channel()
     first = await channel.send(make_note())
     await channel.reply(make_note(NotifyKind.REMINDER), first)
     reply = fake_slack.calls_to("chat.postMessage")[1]
@@ -68,41 +87,47 @@ async def test_reminder_is_a_thread_reply(fake_slack: FakeSlack) -> None:
     assert reply.params["text"].startswith("⏰ Still firing")
 
 
-async def test_rate_limit_reads_retry_after_and_does_not_retry(fake_slack: FakeSlack) -> None:
+async def test_rate_limit_reads_retry_after_and_does_not_retry(
+    fake_slack: FakeSlack, make_channel: ChannelFactory
+) -> None:
     fake_slack.rate_limit(1, retry_after=12)
     with pytest.raises(DeliveryError) as err:
-        await _channel(fake_slack).send(make_note())
+        await make_channel().send(make_note())
     assert err.value.reason == FailureReason.RATE_LIMITED
     assert err.value.retry_after == 12.0
     assert len(fake_slack.calls_to("chat.postMessage")) == 1  # the SDK did not retry
 
 
-async def test_server_error_is_retryable(fake_slack: FakeSlack) -> None:
+async def test_server_error_is_retryable(
+    fake_slack: FakeSlack, make_channel: ChannelFactory
+) -> None:
     fake_slack.fail(1)
     with pytest.raises(DeliveryError) as err:
-        await _channel(fake_slack).send(make_note())
+        await make_channel().send(make_note())
     assert err.value.retryable
     assert err.value.reason == FailureReason.SERVER_ERROR
 
 
-async def test_invalid_auth_is_permanent_without_token(fake_slack: FakeSlack) -> None:
+async def test_invalid_auth_is_permanent_without_token(
+    fake_slack: FakeSlack, make_channel: ChannelFactory
+) -> None:
     secret = "xoxb-wrong-secret-0123456789"
     with pytest.raises(DeliveryError) as err:
-        await _channel(fake_slack, token=secret).send(make_note())
+        await make_channel(token=secret).send(make_note())
     assert err.value.reason == FailureReason.AUTH
     assert not err.value.retryable
     assert secret not in str(err.value)
     assert "invalid_auth" in str(err.value)
 
 
-async def test_down_is_retryable(fake_slack: FakeSlack) -> None:
+async def test_down_is_retryable(fake_slack: FakeSlack, make_channel: ChannelFactory) -> None:
     await fake_slack.set_down(True)
     with pytest.raises(DeliveryError) as err:
-        await _channel(fake_slack).send(make_note())
+        await make_channel().send(make_note())
     assert err.value.retryable
     assert err.value.reason == FailureReason.CONNECTION
     await fake_slack.set_down(False)
-    await _channel(fake_slack).send(make_note())
+    await make_channel().send(make_note())
     assert len(fake_slack.calls_to("chat.postMessage")) == 1
 
 
