@@ -11,6 +11,7 @@ from sqlalchemy import select
 from hub.pipeline.reasons import SuppressReason
 from hub.pipeline.stage import Alerts, FlushContext, IncidentView, record_suppressed
 from hub.routing.inhibit import InhibitRule, inhibited_by
+from hub.routing.matchers import MatchType
 from hub.store.schema import OPEN_INCIDENT, incidents
 
 
@@ -48,7 +49,7 @@ class InhibitMuter:
     async def muted(self, ctx: FlushContext, alerts: Alerts) -> set[int]:
         if not self.rules or not alerts:
             return set()
-        sources = await _open_labels(ctx)
+        sources = await _open_labels(ctx, _source_alertnames(self.rules))
         return {a.id for a in alerts if _is_inhibited(self.rules, a, sources)}
 
 
@@ -58,6 +59,27 @@ def _is_inhibited(
     return inhibited_by(rules, alert.labels, sources) is not None
 
 
-async def _open_labels(ctx: FlushContext) -> list[dict[str, str]]:
-    rows = await ctx.conn.execute(select(incidents.c.labels).where(OPEN_INCIDENT))
+def _source_alertnames(rules: Sequence[InhibitRule]) -> frozenset[str] | None:
+    """The alertnames sources can have, when every rule pins one (``alertname="X"``)."""
+    names: set[str] = set()
+    for rule in rules:
+        pinned = [
+            m.value
+            for m in rule.source_matchers
+            if m.name == "alertname" and m.op is MatchType.EQUAL
+        ]
+        if not pinned:
+            return None
+        names.update(pinned)
+    return frozenset(names)
+
+
+async def _open_labels(
+    ctx: FlushContext, alertnames: frozenset[str] | None
+) -> list[dict[str, str]]:
+    """Labels of open incidents that could be sources; narrowed by alertname when possible."""
+    stmt = select(incidents.c.labels).where(OPEN_INCIDENT)
+    if alertnames is not None:
+        stmt = stmt.where(incidents.c.alertname.in_(alertnames))
+    rows = await ctx.conn.execute(stmt)
     return [row.labels for row in rows]
