@@ -72,8 +72,11 @@ class OutboxWorker:
             if claimed >= self._config.batch_size:
                 continue
             self._wake.clear()
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow the cancel that
+            # stop() sends when the wake-up lands at the same moment, and stop() hangs.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), poll)
+                async with asyncio.timeout(poll):
+                    await self._wake.wait()
 
     async def run_once(self) -> int:
         """Claim one batch and start its rows; returns how many were claimed."""

@@ -41,7 +41,7 @@ async def test_rate_limit_collects_the_rest_into_one_digest(make_rig: RigFactory
             counts = [re.search(r"(\d+) alerts? held back", t) for t in digests()]
             return sum(int(m[1]) for m in counts if m)
 
-        await eventually(lambda: held_total() == 5, timeout=5)
+        await eventually(lambda: held_total() == 5, timeout=15)
         # Holds that straddle a digest slot boundary make two digests, never more.
         assert 1 <= len(digests()) <= 2
         assert all("Nothing critical was held" in t for t in digests())
@@ -53,7 +53,7 @@ async def test_critical_is_never_held_by_the_rate_limit(make_rig: RigFactory) ->
     async with make_rig(fatigue=RATE) as rig:
         for n in range(3):
             await post_drift(rig, n, severity="critical")
-        await eventually(lambda: len(rig.tg.calls_to("sendMessage")) == 3, timeout=5)
+        await eventually(lambda: len(rig.tg.calls_to("sendMessage")) == 3, timeout=15)
 
 
 QUIET_ROUTE = {"receiver": "oncall", "quiet_hours": "mon-fri 22:00-08:00 Europe/Istanbul"}
