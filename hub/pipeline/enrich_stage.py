@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 import aiohttp
 
@@ -70,10 +69,3 @@ class HubEnricher:
             grafana=self.config.grafana,
             external_url=self.config.external_url,
         )
-
-
-def enrichment_failed_detail(result: EnrichmentResult, at: datetime) -> dict[str, str] | None:
-    """The timeline detail when logs could not be fetched, else None."""
-    if result.logs_unavailable is None:
-        return None
-    return {"what": "logs", "reason": result.logs_unavailable, "at": at.isoformat()}

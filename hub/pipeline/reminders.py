@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-from hub.pipeline.reasons import NotifyReason, SuppressReason
 
 
 @dataclass(frozen=True)
@@ -47,43 +44,3 @@ def next_reminder_at(
         elapsed += interval
         interval = interval * policy.backoff
     return started_at + elapsed
-
-
-def reminder_due(
-    started_at: datetime, reminders_sent: int, policy: ReminderPolicy, now: datetime
-) -> bool:
-    """Whether the next reminder's time has come."""
-    due_at = next_reminder_at(started_at, reminders_sent, policy)
-    return due_at is not None and now >= due_at
-
-
-def decide_reminder(
-    started_at: datetime,
-    reminders_sent: int,
-    policy: ReminderPolicy,
-    now: datetime,
-    *,
-    acked: bool,
-) -> NotifyReason | SuppressReason | None:
-    """``reminder_due`` when one should go out, ``acknowledged`` when an ack holds it, else None."""
-    if not reminder_due(started_at, reminders_sent, policy, now):
-        return None
-    return SuppressReason.ACKNOWLEDGED if acked else NotifyReason.REMINDER_DUE
-
-
-def escalation_due(
-    started_at: datetime,
-    now: datetime,
-    after: timedelta,
-    *,
-    acked: bool,
-    severity: str | None,
-    severities: Collection[str],
-) -> bool:
-    """Whether an unacknowledged incident of an escalating severity has waited ``after``."""
-    return (
-        not acked
-        and severity is not None
-        and severity.lower() in {name.lower() for name in severities}
-        and now - started_at >= after
-    )

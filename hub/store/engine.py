@@ -12,11 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from hub.config.models import DatabaseConfig
 
 
-def is_sqlite(engine: AsyncEngine) -> bool:
-    """SQLite has one writer and no SKIP LOCKED; a few code paths care."""
-    return engine.dialect.name == "sqlite"
-
-
 def build_engine(cfg: DatabaseConfig) -> AsyncEngine:
     """Create the async engine for the configured URL."""
     url = make_url(cfg.url)
