@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.clock import Clock
 from hub.intake.models import WebhookPayload
-from hub.store.ingest import ConcurrentOpenError, IngestResult, ingest_batch, ingest_payload
+from hub.store.ingest import IngestResult, ingest_payload
+from hub.store.ingest_batch import ConcurrentOpenError, ingest_batch
 
 log = logging.getLogger(__name__)
 
