@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from hub.enrich.enricher import format_window
 from hub.pipeline.dedup import severity_rank
 
 _CRITICAL_RANK = severity_rank("critical")
@@ -81,7 +82,7 @@ def _digest_line(count: int, alertname: str, namespace: str, severity: str) -> s
 def build_digest_header(count: int, window: timedelta, reason: str = "rate limit") -> str:
     """The digest's first line: ``📦 41 alerts held back in the last 5 min (rate limit)``."""
     noun = "alert" if count == 1 else "alerts"
-    return f"📦 {count} {noun} held back in the last {_span(window)} ({reason})"
+    return f"📦 {count} {noun} held back in the last {format_window(window)} ({reason})"
 
 
 def build_digest(
@@ -92,12 +93,3 @@ def build_digest(
     if not any(severity_rank(severity) >= _CRITICAL_RANK for _, _, severity in held):
         lines.append(NOTHING_CRITICAL_HELD)
     return lines
-
-
-def _span(window: timedelta) -> str:
-    seconds = round(window.total_seconds())
-    if seconds % 3600 == 0 and seconds >= 3600:
-        return f"{seconds // 3600} h"
-    if seconds % 60 == 0 and seconds >= 60:
-        return f"{seconds // 60} min"
-    return f"{seconds} s"
