@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import inspect
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -20,6 +17,7 @@ from tests.conftest import api_headers, fixture_bytes, intake_headers, make_conf
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
 from tests.support.smtp import RecordingHandler, run_smtp
+from tests.support.waiting import eventually
 
 Client = TestClient[Any, Any]
 
@@ -88,19 +86,6 @@ class Rig:
         return result
 
 
-async def eventually(probe: Callable[[], Any], timeout: float = 10) -> Any:
-    """Wait until ``probe`` returns something truthy; fail with its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = probe()
-        value = await result if inspect.isawaitable(result) else result
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached within {timeout}s: {value!r}")
-        await asyncio.sleep(0.05)
-
-
 @pytest.fixture
 def smtp_handler() -> RecordingHandler:
     return RecordingHandler()
@@ -132,3 +117,6 @@ def make_rig(db_url: str, smtp_server: Controller, smtp_handler: RecordingHandle
 async def rig(make_rig: RigFactory) -> AsyncIterator[Rig]:
     async with make_rig() as made:
         yield made
+
+
+__all__ = ["Rig", "RigFactory", "eventually"]

@@ -8,13 +8,9 @@ a copy of ``config/prometheus/ml-alerts.yml`` with ``for: 1s``, Debian's Alertma
 
 from __future__ import annotations
 
-import asyncio
 import json
 import signal
-import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +25,8 @@ from tests.support.hub_process import HubProcess, running_hub, write_hub_config
 from tests.support.model_service import ModelService, sending_traffic
 from tests.support.ports import free_port
 from tests.support.prometheus import ScrapeJob, fast_rules, run_prometheus
+from tests.support.smtp import html_part
+from tests.support.waiting import eventually
 
 REPO = Path(__file__).resolve().parents[2]
 NAMESPACE, SERVICE = "ml-prod", "model-api"
@@ -41,29 +39,6 @@ LOG_LINES = [
     "ERROR upstream feature-store answered 503 <retry>",
 ]
 NS = 1_000_000_000
-
-
-async def eventually(probe: Callable[[], Any], timeout: float = 25, what: str = "condition") -> Any:
-    """Poll ``probe`` (sync or async) until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if isinstance(value, Awaitable):
-            value = await value
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached within {timeout}s; last: {value!r}")
-        await asyncio.sleep(0.1)
-
-
-def html_part(message: Message) -> str:
-    for part in message.walk():
-        if part.get_content_type() == "text/html":
-            payload = part.get_payload(decode=True)
-            assert isinstance(payload, bytes)
-            return payload.decode(part.get_content_charset() or "utf-8")
-    raise AssertionError("the email has no text/html part")
 
 
 def hub_yaml(tmp_path: Path, port: int, receiver: dict[str, Any], loki_url: str) -> Path:
@@ -126,10 +101,12 @@ async def test_model_service_errors_reach_telegram_and_email_with_runbook_and_lo
                 lambda: [
                     c for c in ch.tg.calls_to("sendMessage") if "HighErrorRate" in c.params["text"]
                 ],
+                25,
                 what=f"a HighErrorRate message\n--- prometheus ---\n{prom.log_tail()}",
             )
             mails = await eventually(
                 lambda: [m for m in ch.smtp.messages if "HighErrorRate" in m["Subject"]],
+                25,
                 what="a HighErrorRate email",
             )
             firing = {a["labels"]["alertname"] for a in await prom.alerts()}

@@ -6,14 +6,12 @@ server, with ``loki:`` pointing at the fake Loki and ``runbooks_dir`` at the rep
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +25,8 @@ from hub.serve import reload_runbooks
 from tests.conftest import api_headers, fixture_bytes, intake_headers, make_config
 from tests.fakes.loki_api import FakeLoki
 from tests.fakes.telegram_api import FakeTelegram
-from tests.support.smtp import RecordingHandler, run_smtp
+from tests.support.smtp import RecordingHandler, html_part, run_smtp
+from tests.support.waiting import eventually
 
 REPO = Path(__file__).resolve().parents[2]
 EXTERNAL_URL = "http://hub.test"
@@ -68,25 +67,6 @@ class EnrichRig:
         detail = await self.hub.get(f"/api/v1/incidents/{item['id']}", headers=api_headers())
         timeline: list[dict[str, Any]] = (await detail.json())["timeline"]
         return timeline
-
-
-async def eventually(probe: Callable[[], Any], timeout: float = 5) -> Any:
-    """Poll ``probe`` until it returns something truthy; fail with its last value."""
-    deadline = time.monotonic() + timeout
-    while not (value := probe()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached within {timeout}s: {value!r}")
-        await asyncio.sleep(0.02)
-    return value
-
-
-def html_part(message: Message) -> str:
-    for part in message.walk():
-        if part.get_content_type() == "text/html":
-            payload = part.get_payload(decode=True)
-            assert isinstance(payload, bytes)
-            return payload.decode(part.get_content_charset() or "utf-8")
-    raise AssertionError("the email has no text/html part")
 
 
 def hub_config(
@@ -150,7 +130,7 @@ async def test_messages_carry_runbook_link_and_escaped_log_excerpt(
     async with make_rig() as rig:
         await rig.post()
         text = await rig.first_telegram_text()
-        mail = html_part((await eventually(lambda: rig.smtp.messages))[0])
+        mail = html_part((await eventually(lambda: rig.smtp.messages, 5))[0])
 
     assert f'<a href="{RUNBOOK_LINK}">Runbook: HighErrorRate</a>' in text
     excerpt = text.split("<pre>", 1)[1].split("</pre>", 1)[0]
@@ -180,7 +160,7 @@ async def test_slow_loki_does_not_delay_the_message(make_rig: Callable[..., Any]
         await rig.post()
         text = await rig.first_telegram_text()
         elapsed = time.monotonic() - started
-        mail = html_part((await eventually(lambda: rig.smtp.messages))[0])
+        mail = html_part((await eventually(lambda: rig.smtp.messages, 5))[0])
         timeline = await rig.timeline("HighErrorRate")
 
     assert elapsed < 1.2, f"the message waited for Loki: {elapsed:.2f}s"

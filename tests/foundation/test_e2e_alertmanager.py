@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,6 +27,7 @@ from tests.support.hub_process import (
     write_hub_config,
 )
 from tests.support.ports import free_port
+from tests.support.waiting import eventually
 
 HOOK = "/api/v1/alerts/alertmanager"
 
@@ -42,20 +42,6 @@ def hub_config(tmp_path: Path, db_url: str) -> Path:
             "api": {"token": API_TOKEN},
         },
     )
-
-
-async def eventually(
-    probe: Callable[[], Any], check: Callable[[Any], bool], timeout: float = 20
-) -> Any:
-    """Poll ``probe`` until ``check`` holds; fail with the last value seen."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await probe()
-        if check(value):
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s; last value: {value!r}")
-        await asyncio.sleep(0.2)
 
 
 @pytest.fixture
@@ -80,10 +66,11 @@ async def test_alertmanager_to_incidents(tmp_path: Path, hub_proc: HubProcess) -
         def by_name(name: str) -> Callable[[list[dict[str, Any]]], bool]:
             return lambda items: any(i["alertname"] == name for i in items)
 
-        await eventually(lambda: hub_proc.incidents(API_TOKEN), by_name("E2EAmtool"))
+        await eventually(lambda: hub_proc.incidents(API_TOKEN), 20, check=by_name("E2EAmtool"))
         items = await eventually(
             lambda: hub_proc.incidents(API_TOKEN, alertname="E2EHighErrorRate"),
-            lambda items: len(items) == 1 and items[0]["duplicate_count"] >= 1,
+            20,
+            check=lambda items: len(items) == 1 and items[0]["duplicate_count"] >= 1,
         )
         assert items[0]["status"] == "firing"
 
@@ -96,7 +83,8 @@ async def test_alertmanager_to_incidents(tmp_path: Path, hub_proc: HubProcess) -
         )
         items = await eventually(
             lambda: hub_proc.incidents(API_TOKEN, alertname="E2EHighErrorRate"),
-            lambda items: items and items[0]["status"] == "resolved",
+            20,
+            check=lambda items: bool(items) and items[0]["status"] == "resolved",
         )
         assert len(items) == 1
         assert "error" not in hub_proc.log().lower()
@@ -122,7 +110,8 @@ async def test_clustered_alertmanagers_make_one_incident_per_alert(
         await asyncio.gather(*(m.api_v2.push_alerts(alerts) for m in members))
         await eventually(
             lambda: hub_proc.incidents(API_TOKEN),
-            lambda items: sum(i["duplicate_count"] for i in items) >= 3,
+            20,
+            check=lambda items: sum(i["duplicate_count"] for i in items) >= 3,
         )
         items = await hub_proc.incidents(API_TOKEN)
         assert sorted(i["alertname"] for i in items) == [f"E2ECluster{i}" for i in range(3)]
@@ -188,11 +177,11 @@ async def test_sigkill_loses_nothing_acknowledged(tmp_path: Path, db_url: str) -
             for chunk in range(0, total, 10):
                 await am.api_v2.push_alerts(alerts[chunk : chunk + 10])
                 if chunk == 20:
-                    await eventually(lambda: _count(proxy), lambda n: n >= 5)
+                    await eventually(lambda: _count(proxy), 20, check=lambda n: n >= 5)
                     assert await stop_hub(hub, signal.SIGKILL) == -signal.SIGKILL
                     acked_before_kill = set(proxy.acked)
             hub = await start_hub_process(config, tmp_path / "hub.log", port=hub_port)
-            await eventually(lambda: _count(proxy), lambda n: n == total, timeout=40)
+            await eventually(lambda: _count(proxy), 40, check=lambda n: n == total)
         stored = {i["alertname"] for i in await hub.incidents(API_TOKEN)}
         assert acked_before_kill, "the hub was killed before it accepted anything"
         assert acked_before_kill <= stored

@@ -50,3 +50,13 @@ def run_smtp(handler: RecordingHandler, **kwargs: Any) -> Iterator[Controller]:
         yield controller
     finally:
         controller.stop()
+
+
+def html_part(message: Message) -> str:
+    """The decoded text/html part of a received email."""
+    for part in message.walk():
+        if part.get_content_type() == "text/html":
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            return payload.decode(part.get_content_charset() or "utf-8")
+    raise AssertionError("the email has no text/html part")
