@@ -7,15 +7,9 @@ from typing import Any
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from hub.config.types import Duration, StrictModel, read_secret_file
+from hub.config.types import Duration, HttpUrl, StrictModel, read_secret_file
 from hub.enrich.logql import LogQLTemplateError, check_logql_template
 from hub.routing.matchers import check_matcher_strings
-
-
-def _absolute_http_url(value: str) -> str:
-    if not value.startswith(("http://", "https://")):
-        raise ValueError("must be an absolute http:// or https:// URL")
-    return value.rstrip("/")
 
 
 def _resolve_secret_file(data: Any, field: str) -> Any:
@@ -65,7 +59,7 @@ class LokiQueryConfig(StrictModel):
 class LokiConfig(StrictModel):
     """Loki: how to reach it, the window around ``startsAt``, and the excerpt's limits."""
 
-    url: str
+    url: HttpUrl
     bearer_token: SecretStr | None = None
     bearer_token_file: str | None = None
     basic_auth: BasicAuthConfig | None = None
@@ -79,11 +73,6 @@ class LokiConfig(StrictModel):
     queries: list[LokiQueryConfig] = []
     max_concurrency: int = Field(default=4, ge=1)
     cache_ttl: Duration = timedelta(seconds=30)
-
-    @field_validator("url")
-    @classmethod
-    def _absolute_url(cls, value: str) -> str:
-        return _absolute_http_url(value)
 
     @model_validator(mode="before")
     @classmethod
@@ -102,10 +91,5 @@ class LokiConfig(StrictModel):
 class GrafanaConfig(StrictModel):
     """Grafana, for "Explore logs" links next to the excerpt."""
 
-    url: str
+    url: HttpUrl
     loki_datasource_uid: str = "loki"
-
-    @field_validator("url")
-    @classmethod
-    def _absolute_url(cls, value: str) -> str:
-        return _absolute_http_url(value)

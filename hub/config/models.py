@@ -10,7 +10,7 @@ from hub.config.enrich import GrafanaConfig, LokiConfig
 from hub.config.fatigue import FatigueConfig
 from hub.config.receivers import ReceiverConfig
 from hub.config.route import InhibitRuleConfig, RootRouteConfig, RouteConfig
-from hub.config.types import Duration, StrictModel
+from hub.config.types import Duration, HttpUrl, StrictModel
 
 DEFAULT_LISTEN = "127.0.0.1:9880"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///alerthub.db"
@@ -93,21 +93,14 @@ class DeliveryConfig(StrictModel):
 class AlertmanagerLinkConfig(StrictModel):
     """The Alertmanager the hub mirrors silences into (API v2)."""
 
-    url: str
+    url: HttpUrl
     timeout: Duration = timedelta(seconds=5)
-
-    @field_validator("url")
-    @classmethod
-    def _absolute(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must be an absolute http:// or https:// URL")
-        return value.rstrip("/")
 
 
 class HubConfig(StrictModel):
     """The whole config file."""
 
-    external_url: str = "http://127.0.0.1:9880"
+    external_url: HttpUrl = "http://127.0.0.1:9880"
     server: ServerConfig = ServerConfig()
     database: DatabaseConfig = DatabaseConfig()
     intake: IntakeConfig = IntakeConfig()
@@ -122,13 +115,6 @@ class HubConfig(StrictModel):
     runbooks_dir: str = "runbooks"
     fatigue: FatigueConfig = FatigueConfig()
     alertmanager: AlertmanagerLinkConfig | None = None
-
-    @field_validator("external_url")
-    @classmethod
-    def _absolute_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must be an absolute http:// or https:// URL")
-        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _tokens_or_explicit_opt_out(self) -> HubConfig:

@@ -7,7 +7,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, SecretStr
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainSerializer,
+    SecretStr,
+)
 
 _DURATION_RE = re.compile(r"(\d+)(ms|y|w|d|h|m|s)")
 _UNIT_SECONDS = {
@@ -67,6 +74,16 @@ Duration = Annotated[
     BeforeValidator(_to_duration),
     PlainSerializer(format_duration, return_type=str),
 ]
+
+
+def _absolute_http_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must be an absolute http:// or https:// URL")
+    return value.rstrip("/")
+
+
+# A base URL (hub, Alertmanager, Loki, Grafana): absolute, without a trailing slash.
+HttpUrl = Annotated[str, AfterValidator(_absolute_http_url)]
 
 
 class StrictModel(BaseModel):
