@@ -78,7 +78,7 @@ class FakeLoki:
     async def _query_range(self, request: web.Request) -> web.Response:
         self.queries.append(RecordedQuery(dict(request.query), dict(request.headers)))
         if self.delay:
-            await asyncio.sleep(self.delay)
+            await asyncio.sleep(self.delay)  # a slow Loki, on purpose: the latency under test
         if self.tenant is not None:
             org = request.headers.get("X-Scope-OrgID")
             if not org:
