@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.api.keys import RUNBOOKS
 from hub.app import create_app
+from hub.banner import banner
 from hub.config.loader import LoadedConfig
 from hub.config.models import DatabaseConfig, HubConfig, split_listen
 from hub.enrich.runbooks import RunbookIndexHolder
@@ -68,23 +69,6 @@ def _register_secrets(cfg: HubConfig) -> None:
     register_secret(url.password if isinstance(url.password, str) else None)
 
 
-def _hint(cfg: HubConfig, host: str, port: int) -> str:
-    return (
-        f"alerthub listening on http://{host}:{port}\n"
-        "Point Alertmanager at it (see config/alertmanager.yml):\n"
-        "  receivers:\n"
-        "    - name: alerthub\n"
-        "      webhook_configs:\n"
-        f"        - url: http://{host}:{port}/api/v1/alerts/alertmanager\n"
-        "          send_resolved: true\n"
-        "          http_config:\n"
-        "            authorization:\n"
-        "              credentials_file: /etc/alertmanager/alerthub-token  # the intake token\n"
-        "Incidents: curl -H 'Authorization: Bearer <api token>'"
-        f" {cfg.external_url}/api/v1/incidents"
-    )
-
-
 async def reload_runbooks(holder: RunbookIndexHolder) -> None:
     """SIGHUP: re-index the runbooks; a directory with any error keeps the current index."""
     index = await holder.reload()
@@ -136,7 +120,7 @@ async def serve(loaded: LoadedConfig) -> None:
         await runner.cleanup()
         raise StartupError(f"cannot listen on {cfg.server.listen}: {exc.strerror}") from None
     log.info("listening", extra={"listen": cfg.server.listen})
-    print(_hint(cfg, host, port), file=sys.stderr, flush=True)
+    print(banner(cfg, host, port), file=sys.stderr, flush=True)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
