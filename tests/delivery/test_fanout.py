@@ -62,6 +62,7 @@ async def test_rate_limit_retry_after_is_honoured(rig: Rig) -> None:
     rig.tg.rate_limit(1, retry_after=1)
     await rig.post("01-critical-firing.json")
     await eventually(lambda: rig.tg.calls_to("sendMessage"), timeout=10)
+    await eventually(lambda: _has_event(rig, "delivery_retry"), timeout=10)
     incident = await rig.incident("HighErrorRate")
     retries = [e for e in incident["timeline"] if e["type"] == "delivery_retry"]
     assert retries
