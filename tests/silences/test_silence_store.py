@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.intake.models import WebhookPayload
+from hub.model.outbox import FlushBody, OutboxKind, SilenceStepBody, SilenceStepKind
 from hub.pipeline.flush import load_views
 from hub.pipeline.mute import MuteStage
-from hub.model.outbox import FlushBody, OutboxKind, SilenceStepBody, SilenceStepKind
 from hub.pipeline.silence import (
     SilenceLifecycleHandler,
     SilenceMuter,

@@ -41,10 +41,6 @@ class Timing:
     reason: TimingReason
     until: datetime | None = None
 
-    @property
-    def waits(self) -> bool:
-        return self.until is not None
-
 
 def is_new_group(previous: LogEntry | None) -> bool:
     """Never told, or last told that everything resolved."""
