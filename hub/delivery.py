@@ -1,4 +1,5 @@
-"""Wiring of everything after the commit: channels, enrichment, pipeline, outbox worker."""
+"""Wiring of everything after the commit: channels, enrichment and the outbox worker with
+``hub.pipeline.build.build_handlers``."""
 
 from __future__ import annotations
 
@@ -13,16 +14,10 @@ from hub.api.keys import CLOCK, CONFIG, ENGINE, METRICS, RUNBOOKS, WORKER
 from hub.channels.base import Channel
 from hub.channels.registry import build_channels
 from hub.enrich.runbooks import RunbookIndexHolder
-from hub.pipeline.build import build_pipeline
-from hub.pipeline.deliver import ChannelKey, DeliverHandler
-from hub.pipeline.enqueue import DELIVER_KIND, ESCALATION_KIND, REMINDER_KIND
-from hub.pipeline.enrich_stage import HubEnricher
-from hub.pipeline.flush import FlushHandler
-from hub.pipeline.followups import EscalationHandler, ReminderHandler
-from hub.pipeline.hold import DIGEST_KIND, DigestHandler
-from hub.pipeline.silence import SILENCE_KIND, SilenceLifecycleHandler
+from hub.pipeline.build import build_handlers
+from hub.pipeline.deliver import ChannelKey
+from hub.pipeline.enrichment import HubEnricher
 from hub.pipeline.worker import OutboxWorker
-from hub.store.ingest import FLUSH_KIND
 
 log = logging.getLogger(__name__)
 
@@ -39,32 +34,14 @@ async def delivery_ctx(app: web.Application) -> AsyncIterator[None]:
     for receiver in config.receivers:
         for key, channel in build_channels(receiver, external_url=config.external_url):
             channels[(receiver.name, key)] = channel
-    names: dict[str, list[str]] = {}
-    for receiver_name, key in channels:
-        names.setdefault(receiver_name, []).append(key)
     async with AsyncExitStack() as stack:
         session = await stack.enter_async_context(aiohttp.ClientSession())
         for channel in channels.values():
             stack.push_async_callback(channel.close)
-        deliver = DeliverHandler(
-            engine=app[ENGINE],
-            channels=channels,
-            config=config.delivery,
-            metrics=app[METRICS],
-            external_url=config.external_url,
-            enricher=HubEnricher(config, runbooks, session),
-        )
-        pipeline = build_pipeline(config, names)
+        enricher = HubEnricher(config, runbooks, session)
         worker = OutboxWorker(
             app[ENGINE],
-            {
-                FLUSH_KIND: FlushHandler(app[ENGINE], pipeline, app[METRICS]),
-                DELIVER_KIND: deliver,
-                REMINDER_KIND: ReminderHandler(app[ENGINE], names, config.fatigue),
-                ESCALATION_KIND: EscalationHandler(app[ENGINE], names, config.fatigue),
-                DIGEST_KIND: DigestHandler(app[ENGINE], names),
-                SILENCE_KIND: SilenceLifecycleHandler(app[ENGINE]),
-            },
+            build_handlers(config, app[ENGINE], app[METRICS], channels, enricher),
             app[CLOCK],
             config.delivery,
             app[METRICS],

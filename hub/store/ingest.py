@@ -6,8 +6,6 @@ group-commit batch the same way with fewer statements and must agree with it.
 
 from __future__ import annotations
 
-import hashlib
-import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,11 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.intake.episodes import AlertOutcome, Decision, KnownIncident, decide_all
 from hub.intake.models import WebhookAlert, WebhookPayload
+from hub.model.keys import group_flush_key
+from hub.model.outbox import FlushBody
 from hub.store.dialect import insert_for
 from hub.store.outbox import enqueue
 from hub.store.schema import OPEN_INCIDENT, incident_events, incidents
-
-FLUSH_KIND = "flush"
 
 
 @dataclass
@@ -137,35 +135,26 @@ async def _resolve(conn: AsyncConnection, resolved: list[Decision], now: datetim
         await conn.execute(_RESOLVE, [_resolve_params(d, now) for d in resolved])
 
 
-def group_flush_prefix(receiver: str, group_key: str) -> str:
-    """The key prefix every flush of one Alertmanager group shares (newer ones supersede)."""
-    token = hashlib.sha256(f"{receiver}|{group_key}".encode()).hexdigest()[:32]
-    return f"{FLUSH_KIND}:{token}:"
-
-
-def _flush_key(payload: WebhookPayload) -> str:
-    """Every notification is a flush of its own; dedup decides what, if anything, to send,
-    so replays and repeats are recorded as ``suppressed(duplicate)``, not dropped unseen."""
-    return group_flush_prefix(payload.receiver, payload.group_key) + uuid.uuid4().hex
-
-
 def _flush(
     payload: WebhookPayload, result: IngestResult, alert_ids: list[int]
-) -> tuple[str, dict[str, Any]]:
-    """The outbox row of a payload that changed incidents: its key and body."""
-    body = {
-        "receiver": payload.receiver,
-        "group_key": payload.group_key,
-        "status": payload.status,
-        "group_labels": payload.group_labels,
-        "common_labels": payload.common_labels,
-        "common_annotations": payload.common_annotations,
-        "truncated_alerts": payload.truncated_alerts,
-        "incident_ids": alert_ids,
-        "opened_ids": result.opened_ids,
-        "resolved_ids": result.resolved_ids,
-    }
-    return _flush_key(payload), body
+) -> tuple[str, FlushBody]:
+    """The outbox row of a payload that changed incidents: its key and body.
+
+    Every notification is a flush of its own; dedup decides what, if anything, to send,
+    so replays and repeats are recorded as ``suppressed(duplicate)``, not dropped unseen."""
+    body = FlushBody(
+        receiver=payload.receiver,
+        group_key=payload.group_key,
+        status=payload.status,
+        group_labels=payload.group_labels,
+        common_labels=payload.common_labels,
+        common_annotations=payload.common_annotations,
+        truncated_alerts=payload.truncated_alerts,
+        incident_ids=tuple(alert_ids),
+        opened_ids=tuple(result.opened_ids),
+        resolved_ids=tuple(result.resolved_ids),
+    )
+    return group_flush_key(payload.receiver, payload.group_key), body
 
 
 async def ingest_payload(
@@ -200,7 +189,7 @@ async def ingest_payload(
         await conn.execute(incident_events.insert(), events)
     if alert_ids := _alert_incident_ids(decisions, inserted):
         key, body = _flush(payload, result, alert_ids)
-        await enqueue(conn, FLUSH_KIND, key, body, now + flush_delay)
+        await enqueue(conn, key, body, now + flush_delay)
         result.flush_enqueued = True
     return result
 

@@ -26,7 +26,6 @@ from hub.store.dialect import insert_for
 from hub.store.ingest import (
     _BUMP_LATE,
     _RESOLVE,
-    FLUSH_KIND,
     IngestResult,
     _alert_incident_ids,
     _events,
@@ -35,7 +34,7 @@ from hub.store.ingest import (
     _resolve_params,
     ingest_payload,
 )
-from hub.store.outbox import PENDING
+from hub.store.outbox import outbox_row
 from hub.store.schema import OPEN_INCIDENT, UtcDateTime, incident_events, incidents, outbox
 
 
@@ -244,20 +243,6 @@ async def _apply(conn: AsyncConnection, plan: _BatchPlan) -> dict[int, int]:
     return ids
 
 
-def _outbox_row(key: str, body: dict[str, Any], now: datetime, due: datetime) -> dict[str, Any]:
-    """The row ``outbox.enqueue`` writes, for a multi-row insert."""
-    return {
-        "kind": FLUSH_KIND,
-        "key": key,
-        "payload": body,
-        "state": PENDING,
-        "due_at": due,
-        "attempts": 0,
-        "created_at": now,
-        "updated_at": now,
-    }
-
-
 def _finish(
     plan: _BatchPlan, ids: dict[int, int], flush_delay: timedelta
 ) -> tuple[list[IngestResult], list[dict[str, Any]], list[dict[str, Any]]]:
@@ -277,7 +262,7 @@ def _finish(
         alert_ids = _alert_incident_ids(item.decisions, inserted, lambda k: ids.get(k, k))
         if alert_ids:
             key, body = _flush(item.payload, result, alert_ids)
-            flushes.append(_outbox_row(key, body, plan.now, plan.now + flush_delay))
+            flushes.append(outbox_row(key, body, plan.now + flush_delay, plan.now))
             result.flush_enqueued = True
         results.append(result)
     return results, events, flushes

@@ -50,6 +50,37 @@ async def test_ack_edits_message_and_stops_reminders(make_rig: RigFactory) -> No
         assert acked[0]["detail"] == {"by": "ayse", "comment": "looking"}
 
 
+SLOW_REMINDERS = {"reminders": {"critical": {"every": "1500ms"}, "warning": {"every": None}}}
+ACK_SUPPRESSED = 'alerthub_notifications_suppressed_total{reason="acknowledged"}'
+
+
+async def test_reminder_stopped_by_an_ack_is_counted(make_rig: RigFactory) -> None:
+    """The reminder that comes due after an ack is recorded like every suppression:
+    a timeline event and the suppressed-notifications metric."""
+    async with make_rig(fatigue=SLOW_REMINDERS) as rig:
+        await rig.post("01-critical-firing.json")
+        await eventually(lambda: rig.tg.calls_to("sendMessage"))
+        incident = await rig.incident("HighErrorRate")
+        resp = await rig.hub.post(
+            f"/api/v1/incidents/{incident['id']}/ack", json={"by": "ayse"}, headers=api_headers()
+        )
+        assert resp.status == 200
+
+        async def acked_suppressions() -> list[dict[str, object]]:
+            timeline = (await rig.incident("HighErrorRate"))["timeline"]
+            return [
+                e["detail"]
+                for e in timeline
+                if e["type"] == "suppressed" and e["detail"]["reason"] == "acknowledged"
+            ]
+
+        (detail,) = await eventually(acked_suppressions, timeout=10)
+        assert detail["receiver"] == "oncall"
+        metrics = await (await rig.hub.get("/metrics")).text()
+        assert f"{ACK_SUPPRESSED} 1.0" in metrics.splitlines()
+        assert not [c for c in rig.tg.calls_to("sendMessage") if c.params.get("reply_parameters")]
+
+
 async def test_reminders_back_off(make_rig: RigFactory) -> None:
     clock = ManualClock()
     start = clock.now
