@@ -211,6 +211,7 @@ class _Planner:
         return ref
 
     def _round(self, fingerprint: str, *, insert: bool = False) -> _RoundDraft:
+        """The round after the fingerprint's last change; inserts never go before the last one."""
         depth = max(self._depth[fingerprint], self._insert_round if insert else 0)
         self._depth[fingerprint] = depth + 1
         if insert:
@@ -243,8 +244,9 @@ def _finish(payload: WebhookPayload, draft: _PayloadDraft) -> PayloadPlan:
         PlannedEvent(ref, FIRED, {**fired, "fingerprint": fingerprint})
         for ref, fingerprint in draft.opened.items()
     ]
-    resolved = {"receiver": payload.receiver}
-    events += [PlannedEvent(ref, RESOLVED, resolved) for ref in draft.resolved]
+    events += [
+        PlannedEvent(ref, RESOLVED, {"receiver": payload.receiver}) for ref in draft.resolved
+    ]
     events += [
         PlannedEvent(ref, NUL_REPLACED, {"fields": list(fields), "replacement": NUL_REPLACEMENT})
         for ref, fields in draft.nul_fields.items()
