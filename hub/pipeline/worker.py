@@ -43,6 +43,7 @@ class OutboxWorker:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._inflight: set[asyncio.Task[None]] = set()
+        self._inflight_rows: set[int] = set()
 
     def wake(self) -> None:
         self._wake.set()
@@ -79,7 +80,7 @@ class OutboxWorker:
                     await self._wake.wait()
 
     async def run_once(self) -> int:
-        """Claim one batch and start its rows; returns how many were claimed."""
+        """Claim one batch and start its rows; returns how many were started."""
         now = self._clock()
         room = self._config.batch_size * 4 - len(self._inflight)
         if room <= 0:
@@ -87,9 +88,13 @@ class OutboxWorker:
         rows = await claim_due(
             self._engine, now, min(room, self._config.batch_size), self._config.lease
         )
+        # A row whose handler overran its lease and still runs here is claimed again (its
+        # lease renewed) but not started twice: a second handler would send it again.
+        rows = [row for row in rows if row.id not in self._inflight_rows]
         for row in rows:
             task = asyncio.create_task(self._handle(row, now))
             self._inflight.add(task)
+            self._inflight_rows.add(row.id)
             task.add_done_callback(self._inflight.discard)
         return len(rows)
 
@@ -99,6 +104,12 @@ class OutboxWorker:
             await asyncio.wait(set(self._inflight))
 
     async def _handle(self, row: OutboxRow, now: datetime) -> None:
+        try:
+            await self._run_handler(row, now)
+        finally:
+            self._inflight_rows.discard(row.id)
+
+    async def _run_handler(self, row: OutboxRow, now: datetime) -> None:
         handler = self._handlers.get(row.kind)
         if handler is None:
             log.error("outbox_unknown_kind", extra={"kind": row.kind, "row": row.id})
