@@ -53,6 +53,7 @@ async def delivery_ctx(app: web.Application) -> AsyncIterator[None]:
             metrics=app[METRICS],
             external_url=config.external_url,
             enricher=HubEnricher(config, runbooks, session),
+            tz=config.tz,
         )
         pipeline = build_pipeline(config, names)
         worker = OutboxWorker(

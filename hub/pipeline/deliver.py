@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -14,7 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from hub.api.metrics import HubMetrics
 from hub.channels.base import Channel
 from hub.channels.errors import DeliveryError, FailureReason
-from hub.channels.model import AlertView, Enrichment, Notification, NotifyKind, SentMessage
+from hub.channels.model import (
+    Acknowledgement,
+    AlertView,
+    Enrichment,
+    Escalation,
+    Notification,
+    NotifyKind,
+    SentMessage,
+)
 from hub.config.models import DeliveryConfig
 from hub.pipeline.backoff import next_delay
 from hub.pipeline.enrich_stage import Enricher, to_enrichment
@@ -27,6 +35,8 @@ from hub.store.outbox import OutboxRow
 
 log = logging.getLogger(__name__)
 ChannelKey = tuple[str, str]
+LINKED_KINDS = frozenset({NotifyKind.FIRING, NotifyKind.ACKNOWLEDGED})
+"""Messages that carry the runbook, dashboard and log links, first send and every edit."""
 
 
 def alert_view(v: IncidentView) -> AlertView:
@@ -49,9 +59,11 @@ def build_note(
     external_url: str,
     now: datetime,
     enrichment: Enrichment,
+    tz: tzinfo = UTC,
 ) -> Notification:
     """The render input for one delivery row; the incidents are read fresh from the store."""
     acked = next((v for v in views if v.acked_by), None)
+    first_sent = payload.get("first_sent_at")
     return Notification(
         kind=NotifyKind(payload["kind"]),
         receiver=payload["receiver"],
@@ -64,8 +76,15 @@ def build_note(
         incident_id=views[0].id,
         external_url=external_url,
         now=now,
-        acked_by=acked.acked_by if acked else None,
-        acked_at=acked.acked_at if acked else None,
+        ack=Acknowledgement(acked.acked_by, acked.acked_at or now)
+        if acked and acked.acked_by
+        else None,
+        escalation=Escalation(
+            payload["escalated_from"], datetime.fromisoformat(first_sent) if first_sent else None
+        )
+        if payload.get("escalated_from")
+        else None,
+        tz=tz,
         enrichment=enrichment,
         reason_text=payload.get("reason_text"),
         digest_lines=tuple(payload.get("digest_lines") or ()),
@@ -83,6 +102,7 @@ class DeliverHandler:
     metrics: HubMetrics
     external_url: str
     enricher: Enricher | None = None
+    tz: tzinfo = UTC
     _limits: dict[ChannelKey, asyncio.Semaphore] = field(default_factory=dict)
     _commits: GroupCommit = field(init=False)
 
@@ -109,7 +129,9 @@ class DeliverHandler:
             await self._give_up(row, views, key, why, reason=FailureReason.CLIENT_ERROR, now=now)
             return
         enrichment, events = await self._enrich(p, views, first)
-        note = build_note(p, views, external_url=self.external_url, now=now, enrichment=enrichment)
+        note = build_note(
+            p, views, external_url=self.external_url, now=now, enrichment=enrichment, tz=self.tz
+        )
         try:
             sent = await self._send(key, channel, note, first, in_place=p["in_place"])
         except DeliveryError as exc:
@@ -123,9 +145,10 @@ class DeliverHandler:
     async def _enrich(
         self, p: Mapping[str, Any], views: Sequence[IncidentView], first: SentMessage | None
     ) -> tuple[Enrichment, list[tuple[int, str, dict[str, Any]]]]:
-        if self.enricher is None or p["kind"] != NotifyKind.FIRING or p["in_place"]:
+        if self.enricher is None or p["kind"] not in LINKED_KINDS:
             return Enrichment(), []
-        result = await self.enricher(views[0])
+        # An edit keeps every link but does not ask Loki again: it must be quick and sure.
+        result = await self.enricher(views[0], fetch_logs=not p["in_place"])
         events: list[tuple[int, str, dict[str, Any]]] = []
         if result.logs_unavailable:
             events.append((views[0].id, "enrichment_failed", {"reason": result.logs_unavailable}))

@@ -128,7 +128,12 @@ class EnqueueStage:
             return
         first_id = min(a.id for a in wanted)
         key = _key(ESCALATION_KIND, group_hash(ctx.group_key), ctx.receiver, first_id)
-        payload = {**body, "incident_ids": [a.id for a in wanted]}
+        # The escalated message says who was told first, and when.
+        payload = {
+            **body,
+            "incident_ids": [a.id for a in wanted],
+            "first_sent_at": ctx.now.isoformat(),
+        }
         await enqueue(ctx.conn, ESCALATION_KIND, key, payload, ctx.now + rule.after)
 
     async def _schedule_reminder(

@@ -93,6 +93,7 @@ class EscalationHandler(_FollowUp):
                 body = {
                     **p,
                     "receiver": rule.escalate_to,
+                    "escalated_from": p["receiver"],
                     "incident_ids": [v.id for v in waiting],
                     "reason": NotifyReason.ESCALATED.value,
                     "kind": "firing",
