@@ -54,7 +54,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     loaded = _load(args.config)
     configure_logging(loaded.config.logging.level)
     try:
-        asyncio.run(serve(loaded))
+        asyncio.run(serve(loaded, config_path=args.config))
     except StartupError as exc:
         print(f"alerthub: {exc}", file=sys.stderr)
         return 1

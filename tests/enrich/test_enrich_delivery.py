@@ -21,7 +21,7 @@ from aiosmtpd.controller import Controller
 
 from hub.api.keys import RUNBOOKS
 from hub.app import create_app
-from hub.serve import reload_runbooks
+from hub.reload import reload_runbooks
 from tests.conftest import api_headers, fixture_bytes, intake_headers, make_config
 from tests.fakes.loki_api import FakeLoki
 from tests.fakes.telegram_api import FakeTelegram
