@@ -17,7 +17,7 @@ from hub.logs import configure_logging
 
 if TYPE_CHECKING:
     from hub.api.reports import NoiseReport
-    from hub.config.models import DatabaseConfig
+    from hub.config.models import HubConfig
 
 
 def _load(path: str) -> LoadedConfig:
@@ -121,7 +121,7 @@ def cmd_report_noise(args: argparse.Namespace) -> int:
         print(f"alerthub: no database at {missing}", file=sys.stderr)
         return 1
     try:
-        report = asyncio.run(_noise_report(cfg.database, since, now))
+        report = asyncio.run(_noise_report(cfg, since, now))
     except (SQLAlchemyError, OSError) as exc:
         print(f"alerthub: cannot read the database: {exc}", file=sys.stderr)
         return 1
@@ -140,14 +140,14 @@ def _missing_sqlite_file(url: str) -> str | None:
     return None if Path(path).exists() else path
 
 
-async def _noise_report(db: DatabaseConfig, since: datetime, now: datetime) -> NoiseReport:
+async def _noise_report(cfg: HubConfig, since: datetime, now: datetime) -> NoiseReport:
     from hub.api.reports import load_noise_report
     from hub.store.engine import build_engine
 
-    engine = build_engine(db)
+    engine = build_engine(cfg.database)
     try:
         async with engine.connect() as conn:
-            return await load_noise_report(conn, since, now)
+            return await load_noise_report(conn, since, now, cfg.reports)
     finally:
         await engine.dispose()
 
@@ -173,7 +173,9 @@ def format_noise_table(report: NoiseReport) -> str:
     for index, row in enumerate(rows):
         lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
         if index:
-            lines.extend(f"    -> {text}" for text in report["alerts"][index - 1]["advice"])
+            alert = report["alerts"][index - 1]
+            lines.append(f"    evidence: {alert['looked_at']}")
+            lines.extend(f"    -> {text}" for text in alert["advice"])
     if not report["alerts"]:
         lines.append("(no incidents in this window)")
     return "\n".join(lines)

@@ -98,6 +98,13 @@ class AlertmanagerLinkConfig(StrictModel):
     timeout: Duration = timedelta(seconds=5)
 
 
+class ReportsConfig(StrictModel):
+    """The evidence the noise report needs before it gives advice for an alert."""
+
+    advice_min_episodes: int = Field(default=5, ge=1)
+    advice_min_history: Duration = timedelta(days=7)
+
+
 class HubConfig(StrictModel):
     """The whole config file."""
 
@@ -117,6 +124,7 @@ class HubConfig(StrictModel):
     runbooks_dir: str = "runbooks"
     fatigue: FatigueConfig = FatigueConfig()
     alertmanager: AlertmanagerLinkConfig | None = None
+    reports: ReportsConfig = ReportsConfig()
 
     @property
     def tz(self) -> ZoneInfo:
