@@ -32,8 +32,8 @@ STARTS_EPISODE = frozenset({NotifyReason.FIRST_NOTIFICATION, NotifyReason.NEW_AL
 def notify_kind(reason: NotifyReason, state: GroupState) -> NotifyKind:
     if not state.firing_ids:
         return NotifyKind.RESOLVED
-    if reason is NotifyReason.ACKNOWLEDGED:
-        return NotifyKind.ACKNOWLEDGED
+    if reason is NotifyReason.ACKNOWLEDGED or (state.acked and reason in IN_PLACE):
+        return NotifyKind.ACKNOWLEDGED  # a partial resolve of an acked group keeps the ack
     if reason is NotifyReason.REMINDER_DUE:
         return NotifyKind.REMINDER
     return NotifyKind.FIRING
