@@ -25,7 +25,16 @@ log = logging.getLogger(__name__)
 Applier = Callable[[HubConfig], Awaitable[None]]
 V = TypeVar("V")
 
-RESTART_ONLY = ("server", "database", "intake", "api", "logging", "delivery", "alertmanager")
+RESTART_ONLY = (
+    "server",
+    "database",
+    "intake",
+    "api",
+    "logging",
+    "delivery",
+    "alertmanager",
+    "runbooks_dir",
+)
 """Sections read once at start-up: a reload that changes them says a restart is needed."""
 
 
