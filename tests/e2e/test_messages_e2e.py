@@ -49,6 +49,7 @@ class Rig:
     hub: HubProcess
     am: RunningAlertmanager
     starts: datetime
+    loki: FakeLoki
 
     async def push(self, *pods: str, resolved: bool = False) -> None:
         ended = datetime.now(UTC) - timedelta(seconds=1) if resolved else None
@@ -136,7 +137,7 @@ async def rig(tmp_path: Path, db_url: str) -> AsyncIterator[Rig]:
             running_hub(config, tmp_path / "hub.log", env=SECRET_ENV) as hub,
             run_alertmanager(tmp_path, webhook_url=hub.url + HOOK, bearer_token=INTAKE_TOKEN) as am,
         ):
-            yield Rig(ch, hub, am, starts)
+            yield Rig(ch, hub, am, starts, loki)
 
 
 def _telegram_links_kept(text: str) -> None:
@@ -207,3 +208,6 @@ async def test_edits_keep_links_and_the_resolved_edit_tells_the_past(rig: Rig) -
     assert resolved_mail["Subject"] == "Re: [RESOLVED] HighErrorRate prod/model-api"
     assert "was: 5xx share 7.3 % (threshold 5 %)" in html_part(resolved_mail)
     assert ch.counts() == {"telegram": 1, "slack": 1, "email": 1}
+    # Loki was asked for the first message (cached for the other channels); edits keep
+    # the Explore link without asking again.
+    assert len(rig.loki.queries) == 1
