@@ -1,4 +1,4 @@
-"""Realistic Alertmanager 0.25 v4 webhook bodies for load tests, shaped like the shared fixtures.
+"""Realistic Alertmanager 0.25 v4 webhook bodies for load tests, shaped like tests/fixtures.
 
 Run ``python bench/bodies.py`` to print one body.
 """

@@ -1,4 +1,5 @@
-"""Wiring of everything after the commit: channels, enrichment, pipeline, outbox worker."""
+"""Wiring of everything after the commit: channels, enrichment and the outbox worker with
+``hub.pipeline.build.build_handlers``; a config reload swaps them for the next rows."""
 
 from __future__ import annotations
 
@@ -16,22 +17,16 @@ from hub.channels.base import Channel
 from hub.channels.registry import build_channels
 from hub.config.models import HubConfig
 from hub.enrich.runbooks import RunbookIndexHolder
-from hub.pipeline.build import build_pipeline
-from hub.pipeline.deliver import ChannelKey, DeliverHandler
-from hub.pipeline.enqueue import DELIVER_KIND, ESCALATION_KIND, REMINDER_KIND
-from hub.pipeline.enrich_stage import HubEnricher
-from hub.pipeline.flush import FlushHandler
-from hub.pipeline.followups import EscalationHandler, ReminderHandler
-from hub.pipeline.hold import DIGEST_KIND, DigestHandler
-from hub.pipeline.silence import SILENCE_KIND, SilenceLifecycleHandler
+from hub.pipeline.build import build_handlers
+from hub.pipeline.deliver import ChannelKey
+from hub.pipeline.enrichment import HubEnricher
 from hub.pipeline.worker import OutboxWorker, RowHandler
 from hub.reload import LiveMapping, reload_runbooks
-from hub.store.ingest import FLUSH_KIND
 
 log = logging.getLogger(__name__)
 
 
-def _build_handlers(
+def _wire(
     app: web.Application,
     config: HubConfig,
     runbooks: RunbookIndexHolder,
@@ -42,27 +37,8 @@ def _build_handlers(
     for receiver in config.receivers:
         for key, channel in build_channels(receiver, external_url=config.external_url):
             channels[(receiver.name, key)] = channel
-    names: dict[str, list[str]] = {}
-    for receiver_name, key in channels:
-        names.setdefault(receiver_name, []).append(key)
-    deliver = DeliverHandler(
-        engine=app[ENGINE],
-        channels=channels,
-        config=config.delivery,
-        metrics=app[METRICS],
-        external_url=config.external_url,
-        enricher=HubEnricher(config, runbooks, session),
-        tz=config.tz,
-    )
-    pipeline = build_pipeline(config, names)
-    handlers: dict[str, RowHandler] = {
-        FLUSH_KIND: FlushHandler(app[ENGINE], pipeline, app[METRICS]),
-        DELIVER_KIND: deliver,
-        REMINDER_KIND: ReminderHandler(app[ENGINE], names, config.fatigue),
-        ESCALATION_KIND: EscalationHandler(app[ENGINE], names, config.fatigue),
-        DIGEST_KIND: DigestHandler(app[ENGINE], names),
-        SILENCE_KIND: SilenceLifecycleHandler(app[ENGINE]),
-    }
+    enricher = HubEnricher(config, runbooks, session)
+    handlers = build_handlers(config, app[ENGINE], app[METRICS], channels, enricher)
     return handlers, list(channels.values())
 
 
@@ -76,20 +52,20 @@ async def delivery_ctx(app: web.Application) -> AsyncIterator[None]:
     app[RUNBOOKS] = runbooks
     async with AsyncExitStack() as stack:
         session = await stack.enter_async_context(aiohttp.ClientSession())
-        built, channels = _build_handlers(app, config, runbooks, session)
+        built, channels = _wire(app, config, runbooks, session)
         handlers = LiveMapping(built)
-        built_channels = list(channels)  # closing is idempotent: at exit, close them all
+        every_channel = list(channels)  # closing is idempotent: at exit, close them all
         retired: set[asyncio.Task[None]] = set()
-        stack.push_async_callback(lambda: _close_all(built_channels))
+        stack.push_async_callback(lambda: _close_all(every_channel))
         stack.callback(lambda: [task.cancel() for task in retired])
 
         async def apply(new: HubConfig) -> None:
             """A reload: the next rows use the new handlers; the old channels close later."""
             nonlocal channels
-            built, fresh = _build_handlers(app, new, runbooks, session)
-            handlers.swap(built)
+            fresh_handlers, fresh = _wire(app, new, runbooks, session)
+            handlers.swap(fresh_handlers)
             old, channels = channels, fresh
-            built_channels.extend(fresh)
+            every_channel.extend(fresh)
             await reload_runbooks(runbooks)
             task = asyncio.create_task(_close_later(old, config.delivery.send_timeout))
             retired.add(task)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.api.keys import RELOADER, RUNBOOKS
 from hub.app import create_app
+from hub.banner import banner
 from hub.config.loader import LoadedConfig
 from hub.config.models import DatabaseConfig, HubConfig, split_listen
 from hub.logs import register_secret
@@ -67,23 +68,6 @@ def _register_secrets(cfg: HubConfig) -> None:
     register_secret(url.password if isinstance(url.password, str) else None)
 
 
-def _hint(cfg: HubConfig, host: str, port: int) -> str:
-    return (
-        f"alerthub listening on http://{host}:{port}\n"
-        "Point Alertmanager at it (see config/alertmanager.yml):\n"
-        "  receivers:\n"
-        "    - name: alerthub\n"
-        "      webhook_configs:\n"
-        f"        - url: http://{host}:{port}/api/v1/alerts/alertmanager\n"
-        "          send_resolved: true\n"
-        "          http_config:\n"
-        "            authorization:\n"
-        "              credentials_file: /etc/alertmanager/alerthub-token  # the intake token\n"
-        "Incidents: curl -H 'Authorization: Bearer <api token>'"
-        f" {cfg.external_url}/api/v1/incidents"
-    )
-
-
 async def _reload(app: web.Application) -> None:
     """SIGHUP: the whole config (and with it the runbooks), like ``POST /-/reload``."""
     await app[RELOADER].reload()
@@ -126,7 +110,7 @@ async def serve(loaded: LoadedConfig, config_path: str | None = None) -> None:
         await runner.cleanup()
         raise StartupError(f"cannot listen on {cfg.server.listen}: {exc.strerror}") from None
     log.info("listening", extra={"listen": cfg.server.listen})
-    print(_hint(cfg, host, port), file=sys.stderr, flush=True)
+    print(banner(cfg, host, port), file=sys.stderr, flush=True)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

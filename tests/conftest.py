@@ -28,7 +28,7 @@ from hub.store.schema import metadata
 # python-telegram-bot warns unless its timedelta periods are opted into; we handle both.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "alertmanager"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "alertmanager"
 PG_ADMIN_DSN = os.environ.get("ALERTHUB_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 INTAKE_TOKEN = "test-intake-token-3f9a"
 API_TOKEN = "test-api-token-77c1"
@@ -36,7 +36,7 @@ T = TypeVar("T")
 
 
 def fixture_bytes(name: str) -> bytes:
-    """A captured Alertmanager payload from ../shared/fixtures/alertmanager."""
+    """A captured Alertmanager payload from tests/fixtures/alertmanager."""
     return (FIXTURES / name).read_bytes()
 
 

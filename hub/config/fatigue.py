@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field, field_validator
 
 from hub.config.types import Duration, StrictModel
-from hub.pipeline.flapping import FlapConfig
-from hub.pipeline.reminders import NEVER_REMIND, ReminderPolicy
+from hub.pipeline.decisions.flapping import FlapConfig
+from hub.pipeline.decisions.reminders import NEVER_REMIND, ReminderPolicy
 
 
 def _positive(value: timedelta) -> timedelta:
@@ -84,6 +84,9 @@ class RateLimitConfig(StrictModel):
 class FatigueConfig(StrictModel):
     """Everything that keeps a person at one message per real problem."""
 
+    # Delays every flush of an Alertmanager group, for all receivers: webhooks of one group
+    # arriving within it are decided once (the newest supersedes). A route's group_wait
+    # counts from when the hub first heard of the alerts, so this delay is part of it.
     group_window: NonNegativeDuration = timedelta(0)
     reminders: dict[str, ReminderConfig] = Field(default_factory=_default_reminders)
     escalation: EscalationConfig | None = None

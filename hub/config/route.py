@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field, model_validator
 
-from hub.config.types import Duration, StrictModel
-from hub.pipeline.quiet_hours import QuietHoursSpec
+from hub.config.fatigue import NonNegativeDuration, PositiveDuration
+from hub.config.types import StrictModel
+from hub.pipeline.decisions.quiet_hours import QuietHoursSpec
 from hub.routing.matchers import MatcherList
 
 
@@ -18,8 +19,11 @@ class RouteConfig(StrictModel):
     matchers: MatcherList = ()
     continue_: bool = Field(default=False, alias="continue")
     routes: list[RouteConfig] = []
-    # The hub's own knobs, reserved for later work; inherited like Alertmanager's route options.
-    group_wait: Duration | None = None
+    # Inherited like Alertmanager's route options. The group timers pace each receiver's
+    # messages per Alertmanager group (``hub.pipeline.decisions.group_wait``); unset, a
+    # message goes out at once, since Alertmanager already waited upstream.
+    group_wait: NonNegativeDuration | None = None
+    group_interval: PositiveDuration | None = None
     quiet_hours: QuietHoursSpec | None = None
 
 

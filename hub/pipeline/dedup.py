@@ -1,65 +1,52 @@
-"""Episode dedup against the notification log, after Alertmanager's ``DedupStage.needsUpdate``."""
+"""DedupStage: tell a receiver about a group only when something it has not heard changed."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
+from hub.channels.model import NotifyKind
+from hub.model.keys import group_hash
+from hub.pipeline.decisions.dedup import GroupState, needs_update, severity_rank
 from hub.pipeline.reasons import NotifyReason, SuppressReason
-
-_SEVERITY_RANKS = {"critical": 3, "page": 3, "error": 2, "warning": 1, "info": 0}
-
-
-def severity_rank(severity: str | None) -> int:
-    """Rank severities for "went up": critical/page 3, error 2, warning 1, else 0."""
-    if severity is None:
-        return 0
-    return _SEVERITY_RANKS.get(severity.strip().lower(), 0)
+from hub.pipeline.stage import Alerts, Notice, ReceiverContext
+from hub.pipeline.suppress import record_suppressed
+from hub.store.notify_log import read_entry
 
 
-@dataclass(frozen=True)
-class LogEntry:
-    """What was last sent to one receiver for one group (the notification log row)."""
-
-    firing_ids: frozenset[int]
-    resolved_ids: frozenset[int]
-    max_severity_rank: int
-    sent_at: datetime
-    acked: bool
-
-
-@dataclass(frozen=True)
-class GroupState:
-    """The group as it stands in this flush."""
-
-    firing_ids: frozenset[int]
-    resolved_ids: frozenset[int]
-    max_severity_rank: int
-    acked: bool
+def group_state(alerts: Alerts) -> GroupState:
+    firing = [a for a in alerts if a.is_firing]
+    return GroupState(
+        firing_ids=frozenset(a.id for a in firing),
+        resolved_ids=frozenset(a.id for a in alerts if not a.is_firing),
+        max_severity_rank=max((severity_rank(a.severity) for a in firing), default=0),
+        acked=bool(firing) and all(a.acked_by for a in firing),
+    )
 
 
-def needs_update(
-    entry: LogEntry | None, state: GroupState, *, send_resolved: bool = True
-) -> NotifyReason | SuppressReason:
-    """Whether the receiver must hear about this group again, and why; reminders live elsewhere.
-
-    Like Alertmanager, a group never notified is only sent while something fires (alerts that
-    fired and resolved unseen are not news), and "all resolved" is sent whatever
-    ``send_resolved`` says, so the receiver's last word about the group is not "firing".
-    """
-    if entry is None:
-        if state.firing_ids:
-            return NotifyReason.FIRST_NOTIFICATION
-        return SuppressReason.DUPLICATE
-    if not state.firing_ids <= entry.firing_ids:
-        return NotifyReason.NEW_ALERTS
-    if state.max_severity_rank > entry.max_severity_rank:
-        return NotifyReason.SEVERITY_UP
+def notify_kind(reason: NotifyReason, state: GroupState) -> NotifyKind:
+    """The message layout for a decision: a group with nothing firing reads as resolved."""
     if not state.firing_ids:
-        return NotifyReason.RESOLVED if entry.firing_ids else SuppressReason.DUPLICATE
-    newly_resolved = (state.resolved_ids & entry.firing_ids) - entry.resolved_ids
-    if send_resolved and newly_resolved:
-        return NotifyReason.RESOLVED
-    if state.acked and not entry.acked:
-        return NotifyReason.ACKNOWLEDGED
-    return SuppressReason.DUPLICATE
+        return NotifyKind.RESOLVED
+    if reason is NotifyReason.ACKNOWLEDGED or (state.acked and reason is NotifyReason.RESOLVED):
+        return NotifyKind.ACKNOWLEDGED  # a partial resolve of an acked group keeps the ack
+    if reason is NotifyReason.REMINDER_DUE:
+        return NotifyKind.REMINDER
+    return NotifyKind.FIRING
+
+
+@dataclass(frozen=True)
+class DedupStage:
+    """Episode dedup against the notification log (Alertmanager's ``DedupStage``).
+
+    Sets ``ctx.notice``: why the receiver hears of the group, and what it heard before.
+    """
+
+    async def run(self, ctx: ReceiverContext, alerts: Alerts) -> Alerts:
+        state = group_state(alerts)
+        entry = await read_entry(ctx.conn, group_hash(ctx.group_key), ctx.receiver)
+        decision = needs_update(entry, state)
+        if isinstance(decision, SuppressReason):
+            await record_suppressed(ctx, alerts, decision)
+            return []
+        ctx.notice = Notice(decision, notify_kind(decision, state), state, entry)
+        return alerts

@@ -1,4 +1,7 @@
-"""Deliver one outbox ``deliver`` row: enrich → send → record; the only stage that retries."""
+"""DeliverHandler: one ``deliver`` row, enrich → render → send → record; the only retrier.
+
+A failed send is retried with back-off scheduled in the row itself, or dead-lettered.
+"""
 
 from __future__ import annotations
 
@@ -24,8 +27,10 @@ from hub.channels.model import (
     SentMessage,
 )
 from hub.config.models import DeliveryConfig
-from hub.pipeline.backoff import next_delay
-from hub.pipeline.enrich_stage import Enricher, to_enrichment
+from hub.model.keys import group_hash
+from hub.model.outbox import DeliverBody
+from hub.pipeline.decisions.backoff import next_delay
+from hub.pipeline.enrichment import Enricher, to_enrichment
 from hub.pipeline.flush import load_views
 from hub.pipeline.stage import IncidentView
 from hub.store import notify_log, outbox
@@ -35,6 +40,7 @@ from hub.store.outbox import OutboxRow
 
 log = logging.getLogger(__name__)
 ChannelKey = tuple[str, str]
+Events = list[tuple[int, str, dict[str, Any]]]
 LINKED_KINDS = frozenset({NotifyKind.FIRING, NotifyKind.ACKNOWLEDGED})
 """Messages that carry the runbook, dashboard and log links, first send and every edit."""
 
@@ -53,7 +59,7 @@ def alert_view(v: IncidentView) -> AlertView:
 
 
 def build_note(
-    payload: Mapping[str, Any],
+    body: DeliverBody,
     views: Sequence[IncidentView],
     *,
     external_url: str,
@@ -63,33 +69,52 @@ def build_note(
 ) -> Notification:
     """The render input for one delivery row; the incidents are read fresh from the store."""
     acked = next((v for v in views if v.acked_by), None)
-    first_sent = payload.get("first_sent_at")
+    escalated_from = body.escalated_from
     return Notification(
-        kind=NotifyKind(payload["kind"]),
-        receiver=payload["receiver"],
-        group_key=payload["group_key"],
+        kind=body.kind,
+        receiver=body.receiver,
+        group_key=body.group_key,
         alerts=tuple(alert_view(v) for v in views),
-        truncated_alerts=int(payload.get("truncated_alerts") or 0),
-        group_labels=payload.get("group_labels") or {},
-        common_labels=payload.get("common_labels") or {},
-        common_annotations=payload.get("common_annotations") or {},
+        truncated_alerts=body.truncated_alerts,
+        group_labels=body.group_labels,
+        common_labels=body.common_labels,
+        common_annotations=body.common_annotations,
         incident_id=views[0].id,
         external_url=external_url,
         now=now,
         ack=Acknowledgement(acked.acked_by, acked.acked_at or now)
         if acked and acked.acked_by
         else None,
-        escalation=Escalation(
-            payload["escalated_from"], datetime.fromisoformat(first_sent) if first_sent else None
-        )
-        if payload.get("escalated_from")
-        else None,
+        escalation=Escalation(escalated_from, body.first_sent_at) if escalated_from else None,
         tz=tz,
         enrichment=enrichment,
-        reason_text=payload.get("reason_text"),
-        digest_lines=tuple(payload.get("digest_lines") or ()),
-        footer_text=payload.get("footer_text"),
+        reason_text=body.reason_text,
+        digest_lines=body.digest_lines,
+        footer_text=body.footer_text,
     )
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One claimed row with what it needs: the body, the incidents, the message it edits."""
+
+    row: OutboxRow
+    body: DeliverBody
+    views: Sequence[IncidentView]
+    first: SentMessage | None  # the episode's message on this channel, if already sent
+
+    @property
+    def key(self) -> ChannelKey:
+        return (self.body.receiver, self.body.channel)
+
+    @property
+    def ghash(self) -> str:
+        return group_hash(self.body.group_key)
+
+    @property
+    def follows_up(self) -> bool:
+        """An edit (resolve, ack) or a reply (reminder) to the episode's first message."""
+        return self.body.in_place or self.body.kind is NotifyKind.REMINDER
 
 
 @dataclass
@@ -110,64 +135,67 @@ class DeliverHandler:
         self._commits = GroupCommit(self.engine)
 
     async def __call__(self, row: OutboxRow, now: datetime) -> None:
-        p = row.payload
-        key: ChannelKey = (p["receiver"], p["channel"])
-        channel = self.channels.get(key)
-        ghash = notify_log.group_hash(p["group_key"])
-        async with self.engine.connect() as conn:
-            views = await load_views(conn, p["incident_ids"])
-            first = await notify_log.open_message(conn, ghash, *key)
-            # An edit or a reply whose first message is still on its way waits for it.
-            follows_up = p["in_place"] or p["kind"] == NotifyKind.REMINDER
-            waiting = first is None and follows_up and await outbox.earlier_pending(conn, row)
-        if waiting:
+        job, waits = await self._load(row)
+        if waits:  # an edit or a reply whose first message is still on its way waits for it
             async with self.engine.begin() as conn:
                 await outbox.postpone(conn, row.id, now + self.config.poll_interval, now)
             return
-        if channel is None or not views:
+        channel = self.channels.get(job.key)
+        if channel is None or not job.views:
             why = "channel no longer configured" if channel is None else "incidents gone"
-            await self._give_up(row, views, key, why, reason=FailureReason.CLIENT_ERROR, now=now)
+            await self._give_up(job, why, reason=FailureReason.CLIENT_ERROR, now=now)
             return
-        enrichment, events = await self._enrich(p, views, first)
+        enrichment, events = await self._enrich(job)
         note = build_note(
-            p, views, external_url=self.external_url, now=now, enrichment=enrichment, tz=self.tz
+            job.body,
+            job.views,
+            external_url=self.external_url,
+            now=now,
+            enrichment=enrichment,
+            tz=self.tz,
         )
         try:
-            sent = await self._send(key, channel, note, first, in_place=p["in_place"])
+            sent = await self._send(job, channel, note)
         except DeliveryError as exc:
-            await self._failed(row, views, key, exc, now)
+            await self._failed(job, exc, now)
             return
-        await self._record(
-            row=row, views=views, key=key, ghash=ghash, note=note,
-            first=first, sent=sent, events=events, now=now,
-        )  # fmt: skip
+        await self._record(job, note, sent, events, now)
 
-    async def _enrich(
-        self, p: Mapping[str, Any], views: Sequence[IncidentView], first: SentMessage | None
-    ) -> tuple[Enrichment, list[tuple[int, str, dict[str, Any]]]]:
-        if self.enricher is None or p["kind"] not in LINKED_KINDS:
+    async def _load(self, row: OutboxRow) -> tuple[Delivery, bool]:
+        body = DeliverBody.parse(row.payload)
+        async with self.engine.connect() as conn:
+            views = await load_views(conn, body.incident_ids)
+            first = await notify_log.open_message(
+                conn, group_hash(body.group_key), body.receiver, body.channel
+            )
+            job = Delivery(row, body, views, first)
+            waits = first is None and job.follows_up and await outbox.earlier_pending(conn, row)
+        return job, waits
+
+    async def _enrich(self, job: Delivery) -> tuple[Enrichment, Events]:
+        """Firing and acked messages are enriched; enrichment never fails the message.
+
+        An edit keeps every link but does not ask Loki again: it must be quick and sure.
+        """
+        if self.enricher is None or job.body.kind not in LINKED_KINDS:
             return Enrichment(), []
-        # An edit keeps every link but does not ask Loki again: it must be quick and sure.
-        result = await self.enricher(views[0], fetch_logs=not p["in_place"])
-        events: list[tuple[int, str, dict[str, Any]]] = []
+        view = job.views[0]
+        result = await self.enricher(view, fetch_logs=not job.body.in_place)
+        events: Events = []
         if result.logs_unavailable:
-            events.append((views[0].id, "enrichment_failed", {"reason": result.logs_unavailable}))
-        return to_enrichment(result, views[0]), events
+            events.append((view.id, "enrichment_failed", {"reason": result.logs_unavailable}))
+        return to_enrichment(result, view), events
 
-    async def _send(
-        self,
-        key: ChannelKey,
-        channel: Channel,
-        note: Notification,
-        first: SentMessage | None,
-        *,
-        in_place: bool,
-    ) -> SentMessage:
-        limit = self._limits.setdefault(key, asyncio.Semaphore(self.config.per_channel_concurrency))
+    async def _send(self, job: Delivery, channel: Channel, note: Notification) -> SentMessage:
+        """Edit in place, reply, or send anew; a channel that does not answer times out."""
+        limit = self._limits.setdefault(
+            job.key, asyncio.Semaphore(self.config.per_channel_concurrency)
+        )
         timeout = self.config.send_timeout.total_seconds()
+        first = job.first
         async with limit:
             try:
-                if in_place and first is not None:
+                if job.body.in_place and first is not None:
                     return await asyncio.wait_for(channel.update(note, first), timeout)
                 if note.kind is NotifyKind.REMINDER and first is not None:
                     return await asyncio.wait_for(channel.reply(note, first), timeout)
@@ -178,57 +206,44 @@ class DeliverHandler:
                 ) from None
 
     async def _record(
-        self,
-        *,
-        row: OutboxRow,
-        views: Sequence[IncidentView],
-        key: ChannelKey,
-        ghash: str,
-        note: Notification,
-        first: SentMessage | None,
-        sent: SentMessage,
-        events: list[tuple[int, str, dict[str, Any]]],
-        now: datetime,
+        self, job: Delivery, note: Notification, sent: SentMessage, events: Events, now: datetime
     ) -> None:
-        receiver, channel = key
+        """The message id (so later changes edit it), ``notified`` events, the row done."""
+        receiver, channel = job.key
         detail = {
             "channel": channel,
             "receiver": receiver,
             "message_id": sent.message_id,
             "kind": note.kind.value,
-            "reason": row.payload["reason"],
+            "reason": job.body.reason.value,
         }
 
         async def write(conn: AsyncConnection) -> None:
             if note.kind is NotifyKind.RESOLVED:
-                await notify_log.close_message(conn, ghash, receiver, channel, now)
-            elif first is None or not (row.payload["in_place"] or note.kind is NotifyKind.REMINDER):
+                await notify_log.close_message(conn, job.ghash, receiver, channel, now)
+            elif job.first is None or not job.follows_up:
                 await notify_log.remember_message(
-                    conn, ghash=ghash, receiver=receiver, channel=channel,
-                    incident_id=views[0].id, sent=sent, now=now,
+                    conn, ghash=job.ghash, receiver=receiver, channel=channel,
+                    incident_id=job.views[0].id, sent=sent, now=now,
                 )  # fmt: skip
-            await add_events(conn, [*events, *((v.id, "notified", detail) for v in views)], now)
-            await outbox.complete(conn, row.id, now)
+            notified = ((v.id, "notified", detail) for v in job.views)
+            await add_events(conn, [*events, *notified], now)
+            await outbox.complete(conn, job.row.id, now)
 
         await self._commits.run(write)
         kind = channel.split("[", 1)[0]
         self.metrics.notifications_sent.labels(kind, receiver).inc()
         self.metrics.delivery_latency.labels(kind).observe(
-            max((now - row.created_at).total_seconds(), 0.0)
+            max((now - job.row.created_at).total_seconds(), 0.0)
         )
         log.info("notified", extra=detail)
 
-    async def _failed(
-        self,
-        row: OutboxRow,
-        views: Sequence[IncidentView],
-        key: ChannelKey,
-        exc: DeliveryError,
-        now: datetime,
-    ) -> None:
+    async def _failed(self, job: Delivery, exc: DeliveryError, now: datetime) -> None:
+        """Retry with back-off (``Retry-After`` honoured), or dead-letter when out of tries."""
+        row = job.row
         attempts = row.attempts + 1
         if not exc.retryable or attempts >= self.config.max_attempts:
-            await self._give_up(row, views, key, str(exc), reason=exc.reason, now=now)
+            await self._give_up(job, str(exc), reason=exc.reason, now=now)
             return
         delay = next_delay(
             row.attempts,
@@ -236,40 +251,36 @@ class DeliverHandler:
             cap=self.config.backoff_max,
             retry_after=exc.retry_after,
         )
+        receiver, channel = job.key
         detail = {
-            "channel": key[1], "receiver": key[0], "reason": exc.reason.value,
+            "channel": channel, "receiver": receiver, "reason": exc.reason.value,
             "attempt": attempts, "retry_in_s": round(delay.total_seconds(), 3),
         }  # fmt: skip
 
         async def write(conn: AsyncConnection) -> None:
-            await add_events(conn, [(v.id, "delivery_retry", detail) for v in views], now)
+            await add_events(conn, [(v.id, "delivery_retry", detail) for v in job.views], now)
             await outbox.retry_at(conn, row.id, now + delay, f"{exc.reason}: {exc}", now)
 
         await self._commits.run(write)
-        self.metrics.delivery_failures.labels(key[1].split("[", 1)[0], exc.reason.value).inc()
+        self.metrics.delivery_failures.labels(channel.split("[", 1)[0], exc.reason.value).inc()
         log.warning("delivery_retry", extra={**detail, "error": str(exc)})
 
     async def _give_up(
-        self,
-        row: OutboxRow,
-        views: Sequence[IncidentView],
-        key: ChannelKey,
-        error: str,
-        *,
-        reason: FailureReason,
-        now: datetime,
+        self, job: Delivery, error: str, *, reason: FailureReason, now: datetime
     ) -> None:
         """Dead-letter: a timeline event, a metric and a log line; never silently dropped."""
+        receiver, channel = job.key
         detail = {
-            "channel": key[1], "receiver": key[0], "reason": reason.value,
-            "attempts": row.attempts + 1, "error": error,
+            "channel": channel, "receiver": receiver, "reason": reason.value,
+            "attempts": job.row.attempts + 1, "error": error,
         }  # fmt: skip
 
         async def write(conn: AsyncConnection) -> None:
-            await add_events(conn, [(v.id, "delivery_failed", detail) for v in views], now)
-            await outbox.dead_letter(conn, row.id, f"{reason}: {error}", now)
+            await add_events(conn, [(v.id, "delivery_failed", detail) for v in job.views], now)
+            await outbox.dead_letter(conn, job.row.id, f"{reason}: {error}", now)
 
         await self._commits.run(write)
-        self.metrics.delivery_failures.labels(key[1].split("[", 1)[0], reason.value).inc()
-        self.metrics.dead_letters.labels(key[1].split("[", 1)[0]).inc()
+        kind = channel.split("[", 1)[0]
+        self.metrics.delivery_failures.labels(kind, reason.value).inc()
+        self.metrics.dead_letters.labels(kind).inc()
         log.error("delivery_failed", extra=detail)

@@ -2,155 +2,73 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.channels.model import NotifyKind
-from hub.config.fatigue import FatigueConfig
-from hub.config.types import format_duration
-from hub.pipeline.dedup import GroupState, LogEntry, severity_rank
-from hub.pipeline.dedup_stage import REASON_NOTE, STATE_NOTE
-from hub.pipeline.flap_stage import FLAP_STARTED_NOTE
+from hub.model.keys import delivery_key, group_hash
+from hub.model.outbox import MessageBody
+from hub.pipeline.decisions.dedup import GroupState
 from hub.pipeline.reasons import NotifyReason
-from hub.pipeline.reminders import next_reminder_at
-from hub.pipeline.stage import Alerts, FlushContext
-from hub.store.notify_log import group_hash, write_entry
+from hub.pipeline.stage import Alerts, Notice, ReceiverContext
+from hub.store.notify_log import write_entry
 from hub.store.outbox import enqueue
 
-DELIVER_KIND = "deliver"
-REMINDER_KIND = "reminder"
-ESCALATION_KIND = "escalation"
 IN_PLACE = frozenset({NotifyReason.RESOLVED, NotifyReason.ACKNOWLEDGED})
-STARTS_EPISODE = frozenset({NotifyReason.FIRST_NOTIFICATION, NotifyReason.NEW_ALERTS})
-
-
-def notify_kind(reason: NotifyReason, state: GroupState) -> NotifyKind:
-    if not state.firing_ids:
-        return NotifyKind.RESOLVED
-    if reason is NotifyReason.ACKNOWLEDGED or (state.acked and reason in IN_PLACE):
-        return NotifyKind.ACKNOWLEDGED  # a partial resolve of an acked group keeps the ack
-    if reason is NotifyReason.REMINDER_DUE:
-        return NotifyKind.REMINDER
-    return NotifyKind.FIRING
-
-
-def _digest(*parts: object) -> str:
-    return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
-
-
-def _key(kind: str, *parts: object) -> str:
-    """Idempotency key: the same transition for the same target is one row, however decided."""
-    return f"{kind}:{_digest(*parts)}"
 
 
 async def enqueue_deliveries(
     conn: AsyncConnection,
     channels: Sequence[str],
-    body: Mapping[str, Any],
+    message: MessageBody,
     transition: str,
     now: datetime,
 ) -> None:
-    """One ``deliver`` row per channel of the body's receiver."""
-    ghash = group_hash(body["group_key"])
+    """One ``deliver`` row per channel of the message's receiver."""
+    ghash = group_hash(message.group_key)
     for channel in channels:
-        prefix = delivery_prefix(ghash, body["receiver"], channel)
-        key = prefix + _digest(ghash, body["receiver"], channel, transition)
-        await enqueue(conn, DELIVER_KIND, key, {**body, "channel": channel}, now)
-
-
-def delivery_prefix(ghash: str, receiver: str, channel: str) -> str:
-    """The key prefix of every delivery to one channel for one group, so a later change
-    (resolve, ack) can wait for the earlier message it edits."""
-    token = hashlib.sha256(f"{ghash}|{receiver}|{channel}".encode()).hexdigest()[:32]
-    return f"{DELIVER_KIND}:{token}:"
+        key = delivery_key(ghash, message.receiver, channel, transition)
+        await enqueue(conn, key, message.to_channel(channel), now)
 
 
 def transition_of(reason: NotifyReason, state: GroupState) -> str:
+    """What changed, as the deliveries' idempotency key sees it."""
     return f"{reason}|{sorted(state.firing_ids)}|{sorted(state.resolved_ids)}|{state.acked}"
+
+
+def message_of(ctx: ReceiverContext, alerts: Alerts, notice: Notice) -> MessageBody:
+    """The message a notice makes of the flushed group."""
+    flush = ctx.flush
+    return MessageBody(
+        receiver=ctx.receiver,
+        group_key=flush.group_key,
+        incident_ids=tuple(a.id for a in alerts),
+        status=flush.status,
+        group_labels=flush.group_labels,
+        common_labels=flush.common_labels,
+        common_annotations=flush.common_annotations,
+        truncated_alerts=flush.truncated_alerts,
+        reason=notice.reason,
+        kind=notice.kind,
+        in_place=notice.reason in IN_PLACE,
+        reason_text=notice.reason_text,
+    )
 
 
 @dataclass(frozen=True)
 class EnqueueStage:
-    """Write the delivery rows, the notification log entry and the first reminder."""
+    """Write the delivery rows and the notification-log entry (the receiver has been told)."""
 
     channels: Mapping[str, Sequence[str]]
-    fatigue: FatigueConfig
 
-    async def run(self, ctx: FlushContext, alerts: Alerts) -> Alerts:
-        reason: NotifyReason = ctx.notes[REASON_NOTE]
-        state: GroupState = ctx.notes[STATE_NOTE]
-        kind = notify_kind(reason, state)
-        flapping = ctx.notes.get(FLAP_STARTED_NOTE, frozenset()) & state.firing_ids
-        if flapping and kind is NotifyKind.FIRING:
-            kind, reason = NotifyKind.FLAPPING, NotifyReason.FLAPPING_STARTED
-        body: dict[str, Any] = {
-            **ctx.group,
-            "group_key": ctx.group_key,
-            "receiver": ctx.receiver,
-            "incident_ids": [a.id for a in alerts],
-            "reason": reason.value,
-            "kind": kind.value,
-            "in_place": reason in IN_PLACE,
-        }
-        if flapping:
-            body["reason_text"] = self._flap_text()
+    async def run(self, ctx: ReceiverContext, alerts: Alerts) -> Alerts:
+        notice = ctx.notice
         channels = self.channels.get(ctx.receiver, ())
-        await enqueue_deliveries(ctx.conn, channels, body, transition_of(reason, state), ctx.now)
-        entry = LogEntry(
-            state.firing_ids, state.resolved_ids, state.max_severity_rank, ctx.now, state.acked
-        )
+        message = message_of(ctx, alerts, notice)
+        transition = transition_of(notice.reason, notice.state)
+        await enqueue_deliveries(ctx.conn, channels, message, transition, ctx.now)
+        entry = notice.log_entry(ctx.now)
         await write_entry(ctx.conn, group_hash(ctx.group_key), ctx.receiver, entry)
-        if reason in STARTS_EPISODE:
-            await self._schedule_reminder(ctx, alerts, body)
-            await self._schedule_escalation(ctx, alerts, body)
         return alerts
-
-    def _flap_text(self) -> str:
-        flap = self.fatigue.flapping
-        return (
-            f"fired and resolved {flap.threshold}+ times in {format_duration(flap.window)}"
-            f" — muted until stable for {format_duration(flap.stable_for)}"
-        )
-
-    async def _schedule_escalation(
-        self, ctx: FlushContext, alerts: Alerts, body: dict[str, Any]
-    ) -> None:
-        rule = self.fatigue.escalation
-        if rule is None or rule.escalate_to == ctx.receiver:
-            return
-        wanted = [a for a in alerts if a.is_firing and (a.severity or "") in rule.severities]
-        if not wanted:
-            return
-        first_id = min(a.id for a in wanted)
-        key = _key(ESCALATION_KIND, group_hash(ctx.group_key), ctx.receiver, first_id)
-        # The escalated message says who was told first, and when.
-        payload = {
-            **body,
-            "incident_ids": [a.id for a in wanted],
-            "first_sent_at": ctx.now.isoformat(),
-        }
-        await enqueue(ctx.conn, ESCALATION_KIND, key, payload, ctx.now + rule.after)
-
-    async def _schedule_reminder(
-        self, ctx: FlushContext, alerts: Alerts, body: dict[str, Any]
-    ) -> None:
-        # Reminders count from the first message, not from the alert's start: an alert
-        # the hub hears of late must not be reminded of at once.
-        firing = [a for a in alerts if a.is_firing]
-        worst = max(firing, key=lambda a: severity_rank(a.severity))
-        due = next_reminder_at(ctx.now, 0, self.fatigue.reminder_policy(worst.severity))
-        if due is None:
-            return
-        payload = {**body, "sent": 0, "started_at": ctx.now.isoformat()}
-        key = reminder_key(group_hash(ctx.group_key), ctx.receiver, min(a.id for a in firing), 0)
-        await enqueue(ctx.conn, REMINDER_KIND, key, payload, due)
-
-
-def reminder_key(ghash: str, receiver: str, started: object, sent: int) -> str:
-    """One reminder row per group episode and count: a replay never doubles a reminder."""
-    return _key(REMINDER_KIND, ghash, receiver, started, sent)

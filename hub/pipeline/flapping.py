@@ -1,66 +1,94 @@
-"""Flap detection for one alert identity: one notice when it starts, silence until stable."""
+"""FlappingStage: an identity that keeps firing and resolving gets one notice, then quiet."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from enum import StrEnum
+from datetime import datetime
+from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-class FlapDecision(StrEnum):
-    """What the flapping stage does with this identity now."""
-
-    STABLE = "stable"  # not flapping: the message goes on
-    STARTED = "started"  # send the one "flapping" notice
-    CONTINUING = "continuing"  # suppress with SuppressReason.FLAPPING
-    ENDED = "ended"  # stable for long enough: notify normally again
+from hub.pipeline.decisions.flapping import FlapConfig, FlapDecision, decide_flap
+from hub.pipeline.reasons import SuppressReason
+from hub.pipeline.stage import Alerts, FlushContext, IncidentView
+from hub.pipeline.suppress import record_suppressed
+from hub.store.dialect import insert_for
+from hub.store.schema import identity_state, incidents
 
 
 @dataclass(frozen=True)
-class FlapConfig:
-    """Flapping is ``threshold`` fire/resolve cycles in ``window``; it ends after ``stable_for``."""
+class FlappingStage:
+    """Runs before routing: flapping is a property of the identity, not of a receiver.
 
-    threshold: int
-    window: timedelta
-    stable_for: timedelta
-
-    def __post_init__(self) -> None:
-        if self.threshold < 1:
-            raise ValueError("flapping threshold must be at least 1")
-        if self.window <= timedelta(0) or self.stable_for <= timedelta(0):
-            raise ValueError("flapping window and stable_for must be positive")
-
-
-def count_cycles(transitions: Sequence[datetime], now: datetime, window: timedelta) -> int:
-    """Fire events in ``(now - window, now]``; fires sit at even positions of the history."""
-    since = now - window
-    return sum(1 for at in transitions[::2] if since < at <= now)
-
-
-def flap_state(
-    transitions: Sequence[datetime],
-    now: datetime,
-    cfg: FlapConfig,
-    currently_flapping: bool,
-    last_transition: datetime | None,
-) -> FlapDecision:
-    """Decide the identity's flapping state from its fire/resolve history.
-
-    ``transitions`` are the identity's fire and resolve times, oldest first, beginning with a
-    fire (an identity's history always does), so fires are at even positions: trim it in
-    fire/resolve pairs. ``last_transition`` defaults to the last of them. An identity only
-    starts flapping while it is still moving (its last transition within ``stable_for``), so a
-    flap that just ended is not restarted by the same old cycles still inside ``window``.
+    Sets ``ctx.flap_started``. A re-run deferred by a group timer carries the incidents
+    its first run found starting to flap, so their one notice is not muted as "continuing".
     """
-    last = last_transition if last_transition is not None else _last(transitions)
-    moving = last is not None and now - last < cfg.stable_for
-    if currently_flapping:
-        return FlapDecision.CONTINUING if moving else FlapDecision.ENDED
-    if moving and count_cycles(transitions, now, cfg.window) >= cfg.threshold:
-        return FlapDecision.STARTED
-    return FlapDecision.STABLE
+
+    cfg: FlapConfig
+
+    async def run(self, ctx: FlushContext, alerts: Alerts) -> Alerts:
+        fingerprints = sorted({a.fingerprint for a in alerts})
+        since = min(a.started_at for a in alerts) - self.cfg.window - self.cfg.stable_for
+        history = await _episodes(ctx.conn, fingerprints, since)
+        states = await _flapping(ctx.conn, fingerprints)
+        carried = set(ctx.flush.flap_started)
+        started: list[int] = []
+        muted: list[IncidentView] = []
+        for fp in fingerprints:
+            mine = [a for a in alerts if a.fingerprint == fp]
+            decision = decide_flap(history.get(fp, []), self.cfg, states.get(fp, False))
+            if decision is FlapDecision.CONTINUING and carried.issuperset(a.id for a in mine):
+                started.extend(a.id for a in mine)  # its notice waited for a group timer
+            elif decision is FlapDecision.STARTED:
+                started.extend(a.id for a in mine)
+                await _set_flapping(ctx.conn, fp, True, ctx.now, new_episode=True)
+            elif decision is FlapDecision.CONTINUING:
+                muted.extend(mine)
+            elif decision is FlapDecision.ENDED:
+                await _set_flapping(ctx.conn, fp, False, ctx.now, new_episode=False)
+        await record_suppressed(ctx, muted, SuppressReason.FLAPPING)
+        ctx.flap_started = frozenset(started)
+        return [a for a in alerts if a not in muted]
 
 
-def _last(transitions: Sequence[datetime]) -> datetime | None:
-    return transitions[-1] if transitions else None
+async def _episodes(
+    conn: AsyncConnection, fingerprints: list[str], since: datetime
+) -> dict[str, list[tuple[datetime, datetime | None]]]:
+    rows = await conn.execute(
+        select(incidents.c.fingerprint, incidents.c.started_at, incidents.c.resolved_at)
+        .where(incidents.c.fingerprint.in_(fingerprints))
+        .where(incidents.c.started_at >= since)
+    )
+    out: dict[str, list[tuple[datetime, datetime | None]]] = {}
+    for row in rows:
+        out.setdefault(row.fingerprint, []).append((row.started_at, row.resolved_at))
+    return out
+
+
+async def _flapping(conn: AsyncConnection, fingerprints: list[str]) -> dict[str, bool]:
+    rows = await conn.execute(
+        select(identity_state.c.fingerprint, identity_state.c.flapping).where(
+            identity_state.c.fingerprint.in_(fingerprints)
+        )
+    )
+    return {row.fingerprint: bool(row.flapping) for row in rows}
+
+
+async def _set_flapping(
+    conn: AsyncConnection, fp: str, flapping: bool, now: datetime, *, new_episode: bool
+) -> None:
+    values: dict[str, Any] = {
+        "fingerprint": fp,
+        "transitions": [],
+        "flapping": int(flapping),
+        "flap_started_at": now if flapping else None,
+        "flap_episodes": int(new_episode),
+        "updated_at": now,
+    }
+    stmt = insert_for(conn, identity_state).values(**values)
+    update: dict[str, Any] = {"flapping": int(flapping), "updated_at": now}
+    if new_episode:
+        update["flap_started_at"] = now
+        update["flap_episodes"] = identity_state.c.flap_episodes + 1
+    await conn.execute(stmt.on_conflict_do_update(index_elements=["fingerprint"], set_=update))

@@ -1,4 +1,4 @@
-"""Run the flush pipeline for one outbox ``flush`` row, in one transaction."""
+"""FlushHandler: run the flush pipeline for one outbox ``flush`` row, in one transaction."""
 
 from __future__ import annotations
 
@@ -11,15 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.api.metrics import HubMetrics
-from hub.pipeline.reasons import SuppressReason
+from hub.model.outbox import FlushBody
 from hub.pipeline.stage import FlushContext, IncidentView, Stage
-from hub.store.events import add_events
 from hub.store.group_commit import GroupCommit
-from hub.store.ingest import group_flush_prefix
-from hub.store.outbox import PENDING, OutboxRow, complete
-from hub.store.schema import incidents, outbox
-
-GROUP_FIELDS = ("status", "group_labels", "common_labels", "common_annotations", "truncated_alerts")
+from hub.store.outbox import OutboxRow, complete
+from hub.store.schema import incidents
 
 
 async def load_views(conn: AsyncConnection, ids: Sequence[int]) -> list[IncidentView]:
@@ -44,6 +40,7 @@ def _view(r: Any) -> IncidentView:
         generator_url=r.generator_url,
         acked_by=r.acked_by,
         acked_at=r.acked_at,
+        created_at=r.created_at,
     )
 
 
@@ -51,7 +48,7 @@ class FlushHandler:
     """Claims nothing itself: the worker hands it due ``flush`` rows."""
 
     def __init__(
-        self, engine: AsyncEngine, pipeline: Stage | None, metrics: HubMetrics | None = None
+        self, engine: AsyncEngine, pipeline: Stage[FlushContext] | None, metrics: HubMetrics
     ) -> None:
         self._pipeline = pipeline
         self._metrics = metrics
@@ -62,39 +59,11 @@ class FlushHandler:
         await self._commits.run(partial(self._flush, row=row, now=now))
 
     async def _flush(self, conn: AsyncConnection, *, row: OutboxRow, now: datetime) -> None:
-        if self._pipeline is not None and await _superseded(conn, row):
-            await self._grouped(conn, row, now)
-        elif self._pipeline is not None:
-            payload = row.payload
+        if self._pipeline is not None:
+            body = FlushBody.parse(row.payload)
             ctx = FlushContext(
-                conn=conn,
-                now=now,
-                group_key=payload["group_key"],
-                group={k: payload.get(k) for k in GROUP_FIELDS},
+                conn=conn, now=now, row_id=row.id, row_key=row.key, flush=body,
                 metrics=self._metrics,
-            )
-            await self._pipeline.run(ctx, await load_views(conn, payload["incident_ids"]))
+            )  # fmt: skip
+            await self._pipeline.run(ctx, await load_views(conn, body.incident_ids))
         await complete(conn, row.id, now)
-
-    async def _grouped(self, conn: AsyncConnection, row: OutboxRow, now: datetime) -> None:
-        """A newer notification of the same group is waiting: it carries these alerts too."""
-        ids = row.payload["incident_ids"]
-        detail = {"reason": SuppressReason.GROUPED.value, "receiver": row.payload["receiver"]}
-        await add_events(conn, [(iid, "suppressed", detail) for iid in ids], now)
-        if self._metrics is not None:
-            self._metrics.suppressed.labels(SuppressReason.GROUPED.value).inc(len(ids))
-
-
-async def _superseded(conn: AsyncConnection, row: OutboxRow) -> bool:
-    """Whether a later flush of the same Alertmanager group is already queued."""
-    p = row.payload
-    prefix = group_flush_prefix(p["receiver"], p["group_key"])
-    if not row.key.startswith(prefix):
-        return False  # ack and silence flushes re-run a group; they are never superseded
-    newer = await conn.scalar(
-        select(outbox.c.id)
-        .where(outbox.c.key.startswith(prefix, autoescape=True))
-        .where(outbox.c.state == PENDING, outbox.c.id > row.id)
-        .limit(1)
-    )
-    return newer is not None

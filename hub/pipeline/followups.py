@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import bindparam
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from hub.api.metrics import HubMetrics
+from hub.channels.model import NotifyKind
 from hub.config.fatigue import FatigueConfig
-from hub.pipeline.dedup import severity_rank
-from hub.pipeline.enqueue import REMINDER_KIND, enqueue_deliveries, reminder_key
+from hub.model.keys import group_hash, reminder_key
+from hub.model.outbox import EscalationBody, ReminderBody
+from hub.pipeline.decisions.dedup import severity_rank
+from hub.pipeline.decisions.reminders import next_reminder_at
+from hub.pipeline.enqueue import enqueue_deliveries
 from hub.pipeline.flush import load_views
 from hub.pipeline.reasons import NotifyReason, SuppressReason
-from hub.pipeline.reminders import next_reminder_at
+from hub.pipeline.stage import IncidentView
+from hub.pipeline.suppress import record_suppression
 from hub.store.events import add_events
-from hub.store.notify_log import group_hash
 from hub.store.outbox import OutboxRow, complete, enqueue
 from hub.store.schema import incidents
 
@@ -25,44 +29,56 @@ class _FollowUp:
     """What every follow-up handler needs: the store, each receiver's channels, the policy."""
 
     def __init__(
-        self, engine: AsyncEngine, channels: Mapping[str, Sequence[str]], fatigue: FatigueConfig
+        self,
+        engine: AsyncEngine,
+        channels: Mapping[str, Sequence[str]],
+        fatigue: FatigueConfig,
+        metrics: HubMetrics | None,
     ) -> None:
         self._engine = engine
         self._channels = channels
         self._fatigue = fatigue
+        self._metrics = metrics
 
 
 class ReminderHandler(_FollowUp):
-    """Handles due ``reminder`` rows: remind, schedule the next (backing off), or stop."""
+    """Handles due ``reminder`` rows: remind, schedule the next (backing off), or stop.
+
+    An acknowledged group is not reminded of: ``suppressed(acknowledged)``.
+    """
 
     async def __call__(self, row: OutboxRow, now: datetime) -> None:
-        p = row.payload
+        body = ReminderBody.parse(row.payload)
         async with self._engine.begin() as conn:
-            views = await load_views(conn, p["incident_ids"])
+            views = await load_views(conn, body.incident_ids)
             firing = [v for v in views if v.is_firing]
             waiting = [v for v in firing if not v.acked_by]
             if firing and not waiting:
-                detail = {"reason": SuppressReason.ACKNOWLEDGED.value, "receiver": p["receiver"]}
-                await add_events(conn, [(v.id, "suppressed", detail) for v in firing], now)
+                await record_suppression(
+                    conn, self._metrics, [v.id for v in firing], SuppressReason.ACKNOWLEDGED,
+                    receiver=body.receiver, now=now,
+                )  # fmt: skip
             if waiting:
-                await self._remind(conn, p, waiting, now)
+                await self._remind(conn, body, waiting, now)
             await complete(conn, row.id, now)
 
     async def _remind(
-        self, conn: Any, p: Mapping[str, Any], waiting: Sequence[Any], now: datetime
+        self,
+        conn: AsyncConnection,
+        due: ReminderBody,
+        waiting: Sequence[IncidentView],
+        now: datetime,
     ) -> None:
-        sent = int(p["sent"]) + 1
-        body = {
-            **p,
-            "incident_ids": [v.id for v in waiting],
-            "reason": NotifyReason.REMINDER_DUE.value,
-            "kind": "reminder",
-            "in_place": False,
-            "sent": sent,
-        }
-        await enqueue_deliveries(
-            conn, self._channels.get(p["receiver"], ()), body, f"reminder|{sent}", now
+        sent = due.sent + 1
+        body = due.replaced(
+            incident_ids=tuple(v.id for v in waiting),
+            reason=NotifyReason.REMINDER_DUE,
+            kind=NotifyKind.REMINDER,
+            in_place=False,
+            sent=sent,
         )
+        channels = self._channels.get(body.receiver, ())
+        await enqueue_deliveries(conn, channels, body, f"reminder|{sent}", now)
         await conn.execute(
             incidents.update()
             .where(incidents.c.id == bindparam("iid"))
@@ -71,34 +87,33 @@ class ReminderHandler(_FollowUp):
         )
         worst = max(waiting, key=lambda v: severity_rank(v.severity))
         policy = self._fatigue.reminder_policy(worst.severity)
-        due = next_reminder_at(datetime.fromisoformat(p["started_at"]), sent, policy)
-        if due is not None and policy.first is not None:
+        next_at = next_reminder_at(due.started_at, sent, policy)
+        if next_at is not None and policy.first is not None:
             # After downtime, catch up with one reminder, not a burst.
-            due = max(due, now + policy.first)
-            first_id = min(p["incident_ids"])
-            key = reminder_key(group_hash(p["group_key"]), p["receiver"], first_id, sent)
-            await enqueue(conn, REMINDER_KIND, key, body, due)
+            next_at = max(next_at, now + policy.first)
+            first_id = min(due.incident_ids)
+            key = reminder_key(group_hash(body.group_key), body.receiver, first_id, sent)
+            await enqueue(conn, key, body, next_at)
 
 
 class EscalationHandler(_FollowUp):
     """An unacknowledged critical after ``fatigue.escalation.after`` goes to ``escalate_to``."""
 
     async def __call__(self, row: OutboxRow, now: datetime) -> None:
-        p = row.payload
+        due = EscalationBody.parse(row.payload)
         rule = self._fatigue.escalation
         async with self._engine.begin() as conn:
-            views = await load_views(conn, p["incident_ids"])
+            views = await load_views(conn, due.incident_ids)
             waiting = [v for v in views if v.is_firing and not v.acked_by]
             if rule is not None and waiting:
-                body = {
-                    **p,
-                    "receiver": rule.escalate_to,
-                    "escalated_from": p["receiver"],
-                    "incident_ids": [v.id for v in waiting],
-                    "reason": NotifyReason.ESCALATED.value,
-                    "kind": "firing",
-                    "in_place": False,
-                }
+                body = due.replaced(
+                    receiver=rule.escalate_to,
+                    escalated_from=due.receiver,
+                    incident_ids=tuple(v.id for v in waiting),
+                    reason=NotifyReason.ESCALATED,
+                    kind=NotifyKind.FIRING,
+                    in_place=False,
+                )
                 channels = self._channels.get(rule.escalate_to, ())
                 await enqueue_deliveries(conn, channels, body, f"escalated|{row.id}", now)
                 await conn.execute(

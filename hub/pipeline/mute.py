@@ -9,7 +9,8 @@ from typing import Protocol
 from sqlalchemy import select
 
 from hub.pipeline.reasons import SuppressReason
-from hub.pipeline.stage import Alerts, FlushContext, IncidentView, record_suppressed
+from hub.pipeline.stage import Alerts, FlushContext, IncidentView, ReceiverContext
+from hub.pipeline.suppress import record_suppressed
 from hub.routing.inhibit import InhibitRule, inhibited_by
 from hub.routing.matchers import MatchType
 from hub.store.schema import OPEN_INCIDENT, incidents
@@ -30,7 +31,7 @@ class MuteStage:
 
     muter: Muter
 
-    async def run(self, ctx: FlushContext, alerts: Alerts) -> Alerts:
+    async def run(self, ctx: ReceiverContext, alerts: Alerts) -> Alerts:
         muted_ids = await self.muter.muted(ctx, [a for a in alerts if a.is_firing])
         if not muted_ids:
             return alerts

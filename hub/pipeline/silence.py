@@ -16,20 +16,18 @@ Lifecycle, as outbox rows of kind ``silence_expiry`` written when a silence is c
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from hub.model.keys import rerun_flush_key, silence_step_key
+from hub.model.outbox import FlushBody, SilenceStepBody, SilenceStepKind
 from hub.pipeline.reasons import SuppressReason
 from hub.pipeline.stage import Alerts, FlushContext
 from hub.store.events import add_events
-from hub.store.ingest import FLUSH_KIND
 from hub.store.outbox import OutboxRow, complete, enqueue
 from hub.store.silences import (
     CoveredIncident,
@@ -42,14 +40,6 @@ from hub.store.silences import (
 )
 
 log = logging.getLogger(__name__)
-SILENCE_KIND = "silence_expiry"
-
-
-class SilenceStepKind(StrEnum):
-    """The two moments of a silence's life the hub acts on."""
-
-    WARN_OWNER = "warn_owner"
-    EXPIRED = "expired"
 
 
 def silenced_by(
@@ -104,9 +94,8 @@ async def schedule_expired_now(conn: AsyncConnection, silence: Silence) -> None:
 async def _enqueue_step(
     conn: AsyncConnection, silence: Silence, step: SilenceStepKind, due_at: datetime
 ) -> None:
-    at = due_at.isoformat()
-    payload = {"silence_id": silence.id, "step": step.value, "at": at}
-    await enqueue(conn, SILENCE_KIND, f"{SILENCE_KIND}:{silence.id}:{step}:{at}", payload, due_at)
+    body = SilenceStepBody(silence_id=silence.id, step=step, at=due_at)
+    await enqueue(conn, silence_step_key(silence.id, step, due_at.isoformat()), body, due_at)
 
 
 class SilenceLifecycleHandler:
@@ -116,14 +105,13 @@ class SilenceLifecycleHandler:
         self._engine = engine
 
     async def __call__(self, row: OutboxRow, now: datetime) -> None:
-        step = SilenceStepKind(row.payload["step"])
+        body = SilenceStepBody.parse(row.payload)
         async with self._engine.begin() as conn:
-            silence = await get_silence(conn, int(row.payload["silence_id"]))
-            if silence is not None and step is SilenceStepKind.WARN_OWNER:
+            silence = await get_silence(conn, body.silence_id)
+            if silence is not None and body.step is SilenceStepKind.WARN_OWNER:
                 await warn_owner(conn, silence, now)
             elif silence is not None:
-                at = datetime.fromisoformat(row.payload["at"])
-                await notify_expired(conn, silence, at, now)
+                await notify_expired(conn, silence, body.at, now)
             await complete(conn, row.id, now)
 
 
@@ -163,41 +151,11 @@ async def notify_expired(
     groups = _groups(covered)
     for receiver, group_key in groups:
         members = await open_group_members(conn, receiver, group_key)
-        key = _flush_key(silence.id, receiver, group_key)
-        await enqueue(conn, FLUSH_KIND, key, flush_body(receiver, group_key, members), now)
+        key = rerun_flush_key(receiver, group_key, f"silence:{silence.id}")
+        await enqueue(conn, key, FlushBody.for_open_group(receiver, group_key, members), now)
     log.info("silence_expired", extra={**detail, "groups": len(groups)})
     return len(groups)
 
 
 def _groups(covered: Sequence[CoveredIncident]) -> list[tuple[str, str]]:
     return list(dict.fromkeys((c.receiver, c.group_key) for c in covered))
-
-
-def _flush_key(silence_id: int, receiver: str, group_key: str) -> str:
-    digest = hashlib.sha256(f"{receiver}|{group_key}".encode()).hexdigest()
-    return f"{FLUSH_KIND}:silence:{silence_id}:{digest}"
-
-
-def _common(maps: Sequence[Mapping[str, str]]) -> dict[str, str]:
-    if not maps:
-        return {}
-    first = maps[0]
-    return {k: v for k, v in first.items() if all(m.get(k) == v for m in maps[1:])}
-
-
-def flush_body(
-    receiver: str, group_key: str, members: Sequence[tuple[int, dict[str, str], dict[str, str]]]
-) -> dict[str, Any]:
-    """A ``flush`` payload for a whole open group, shaped like the intake's."""
-    return {
-        "receiver": receiver,
-        "group_key": group_key,
-        "status": "firing",
-        "group_labels": {},
-        "common_labels": _common([labels for _, labels, _ in members]),
-        "common_annotations": _common([ann for _, _, ann in members]),
-        "truncated_alerts": 0,
-        "incident_ids": [iid for iid, _, _ in members],
-        "opened_ids": [],
-        "resolved_ids": [],
-    }

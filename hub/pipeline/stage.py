@@ -1,20 +1,32 @@
-"""The pipeline's one interface and its combinators, shaped like Alertmanager's notify stages."""
+"""The pipeline's one interface, its contexts and combinators, after Alertmanager's notify stages.
+
+Stages hand facts on through typed fields of the context, each set by one stage and read
+by later ones. Reading a fact its stage has not set raises ``StageOrderError`` naming the
+stage: a pipeline built in the wrong order fails at once, not with a ``KeyError`` later.
+"""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Generic, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.api.metrics import HubMetrics
-from hub.pipeline.reasons import SuppressReason
-from hub.store.events import add_events
+from hub.channels.model import NotifyKind
+from hub.model.outbox import FlushBody
+from hub.pipeline.decisions.dedup import GroupState, LogEntry
+from hub.pipeline.reasons import NotifyReason
+from hub.routing.tree import Route
 
-log = logging.getLogger(__name__)
+
+class StageOrderError(RuntimeError):
+    """A stage read a fact that an earlier stage sets: the pipeline is assembled wrongly."""
+
+    def __init__(self, fact: str, stage: str) -> None:
+        super().__init__(f"{fact} is not set: {stage} must run before this stage")
 
 
 @dataclass(frozen=True)
@@ -33,6 +45,7 @@ class IncidentView:
     generator_url: str
     acked_by: str | None = None
     acked_at: datetime | None = None
+    created_at: datetime | None = None  # when the hub first stored it
 
     @property
     def is_firing(self) -> bool:
@@ -40,61 +53,106 @@ class IncidentView:
 
 
 @dataclass(frozen=True)
-class FlushContext:
-    """Everything fixed for one flush: the group, the receiver once routed, and ``now``.
+class Notice:
+    """What the receiver will be told: dedup's decision, reshaped by later stages."""
 
-    ``now`` is read once per flush and passed down; stages never read the clock.
-    """
+    reason: NotifyReason
+    kind: NotifyKind
+    state: GroupState
+    previous: LogEntry | None
+    reason_text: str | None = None
+
+    def log_entry(self, now: datetime) -> LogEntry:
+        """The notification-log row saying the receiver has now heard this state."""
+        s = self.state
+        return LogEntry(s.firing_ids, s.resolved_ids, s.max_severity_rank, now, s.acked)
+
+
+@dataclass(kw_only=True)
+class FlushContext:
+    """One flush: its row, its transaction and ``now`` (read once; stages never read the
+    clock), and what the stages before routing found out."""
 
     conn: AsyncConnection
     now: datetime
-    group_key: str
-    group: dict[str, Any]
+    row_id: int
+    row_key: str
+    flush: FlushBody
     metrics: HubMetrics | None = None
-    receiver: str = ""
-    notes: dict[str, Any] = field(default_factory=dict)
+    _flap_started: frozenset[int] | None = field(default=None, repr=False)
 
-    def for_receiver(self, receiver: str) -> FlushContext:
-        """A context of its own per receiver (notes copied), so branches never share notes."""
-        return FlushContext(
-            self.conn, self.now, self.group_key, self.group, self.metrics, receiver, {**self.notes}
-        )
+    @property
+    def group_key(self) -> str:
+        return self.flush.group_key
+
+    @property
+    def receiver(self) -> str:
+        """Whom suppressions before routing are recorded for: nobody yet."""
+        return ""
+
+    @property
+    def flap_started(self) -> frozenset[int]:
+        """The incidents whose identity started flapping in this flush."""
+        if self._flap_started is None:
+            raise StageOrderError("the flapping set", "FlappingStage")
+        return self._flap_started
+
+    @flap_started.setter
+    def flap_started(self, ids: frozenset[int]) -> None:
+        self._flap_started = ids
+
+    def for_receiver(self, receiver: str, route: Route) -> ReceiverContext:
+        """A context of its own per receiver, so branches never share what they decide."""
+        return ReceiverContext(
+            conn=self.conn, now=self.now, row_id=self.row_id, row_key=self.row_key,
+            flush=self.flush, metrics=self.metrics, _flap_started=self._flap_started,
+            receiver_name=receiver, route=route,
+        )  # fmt: skip
+
+
+@dataclass(kw_only=True)
+class ReceiverContext(FlushContext):
+    """One receiver's branch of a flush: the route that chose it and dedup's notice."""
+
+    receiver_name: str
+    route: Route
+    _notice: Notice | None = field(default=None, repr=False)
+
+    @property
+    def receiver(self) -> str:
+        return self.receiver_name
+
+    @property
+    def notice(self) -> Notice:
+        if self._notice is None:
+            raise StageOrderError("the notice", "DedupStage")
+        return self._notice
+
+    @notice.setter
+    def notice(self, notice: Notice) -> None:
+        self._notice = notice
 
 
 Alerts = Sequence[IncidentView]
+Ctx = TypeVar("Ctx", bound=FlushContext)
+Ctx_contra = TypeVar("Ctx_contra", bound=FlushContext, contravariant=True)
 
 
-class Stage(Protocol):
+class Stage(Protocol[Ctx_contra]):
     """Takes the incidents of one flush and returns those that go on."""
 
-    async def run(self, ctx: FlushContext, alerts: Alerts) -> Alerts: ...
+    async def run(self, ctx: Ctx_contra, alerts: Alerts) -> Alerts: ...
 
 
 @dataclass(frozen=True)
-class Chain:
+class Chain(Generic[Ctx]):
     """Run stages in order; stop as soon as nothing is left."""
 
-    stages: Sequence[Stage]
+    stages: Sequence[Stage[Ctx]]
 
-    async def run(self, ctx: FlushContext, alerts: Alerts) -> Alerts:
+    async def run(self, ctx: Ctx, alerts: Alerts) -> Alerts:
         for stage in self.stages:
             if not alerts:
                 break
             alerts = await stage.run(ctx, alerts)
         return alerts
-
-
-async def record_suppressed(
-    ctx: FlushContext, alerts: Alerts, reason: SuppressReason, **detail: Any
-) -> None:
-    """Noise is counted, not hidden: every stopped incident gets a ``suppressed`` event."""
-    if not alerts:
-        return
-    payload = {"reason": reason.value, "receiver": ctx.receiver, **detail}
-    await add_events(ctx.conn, [(a.id, "suppressed", payload) for a in alerts], ctx.now)
-    if ctx.metrics is not None:
-        ctx.metrics.suppressed.labels(reason.value).inc(len(alerts))
-    log.info(
-        "suppressed",
-        extra={"reason": reason.value, "receiver": ctx.receiver, "incidents": len(alerts)},
-    )

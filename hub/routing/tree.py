@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from hub.config.route import RouteConfig
-from hub.pipeline.quiet_hours import QuietHours
+from hub.pipeline.decisions.quiet_hours import QuietHours
 from hub.routing.matchers import Matcher, all_match, format_matchers
 
 
@@ -21,6 +21,7 @@ class Route:
     routes: tuple[Route, ...]
     path: tuple[int, ...]  # child indices from the root; () is the root
     group_wait: timedelta | None = None
+    group_interval: timedelta | None = None
     quiet_hours: QuietHours | None = None
 
     @property
@@ -39,6 +40,9 @@ def _build(cfg: RouteConfig, parent: RouteConfig, path: tuple[int, ...]) -> Rout
         update={
             "receiver": cfg.receiver or parent.receiver,
             "group_wait": parent.group_wait if cfg.group_wait is None else cfg.group_wait,
+            "group_interval": (
+                parent.group_interval if cfg.group_interval is None else cfg.group_interval
+            ),
             "quiet_hours": parent.quiet_hours if cfg.quiet_hours is None else cfg.quiet_hours,
         }
     )
@@ -51,6 +55,7 @@ def _build(cfg: RouteConfig, parent: RouteConfig, path: tuple[int, ...]) -> Rout
         routes=tuple(_build(child, resolved, (*path, i)) for i, child in enumerate(cfg.routes)),
         path=path,
         group_wait=resolved.group_wait,
+        group_interval=resolved.group_interval,
         quiet_hours=resolved.quiet_hours,
     )
 

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub.model.keys import rerun_flush_key
+from hub.model.outbox import FlushBody
 from hub.store.events import add_events
-from hub.store.ingest import FLUSH_KIND
 from hub.store.outbox import enqueue
-from hub.store.schema import OPEN_INCIDENT, incidents
+from hub.store.schema import incidents
+from hub.store.silences import open_group_members
 
 
 class AckError(Exception):
@@ -55,33 +55,7 @@ async def enqueue_group_flush(
     conn: AsyncConnection, group_key: str, receiver: str, cause: str, now: datetime
 ) -> None:
     """Re-run the pipeline for a group's open incidents (after an ack, a silence expiry ...)."""
-    rows = (
-        await conn.execute(
-            select(incidents.c.id, incidents.c.labels)
-            .where(incidents.c.group_key == group_key, incidents.c.receiver == receiver)
-            .where(OPEN_INCIDENT)
-            .order_by(incidents.c.id)
-        )
-    ).all()
-    if not rows:
-        return
-    common = _common_labels([r.labels for r in rows])
-    body: dict[str, Any] = {
-        "receiver": receiver,
-        "group_key": group_key,
-        "status": "firing",
-        "group_labels": {},
-        "common_labels": common,
-        "common_annotations": {},
-        "truncated_alerts": 0,
-        "incident_ids": [r.id for r in rows],
-        "opened_ids": [],
-        "resolved_ids": [],
-    }
-    digest = hashlib.sha256(f"{receiver}|{group_key}|{cause}".encode()).hexdigest()
-    await enqueue(conn, FLUSH_KIND, f"{FLUSH_KIND}:{cause}:{digest[:32]}", body, now)
-
-
-def _common_labels(label_sets: list[dict[str, str]]) -> dict[str, str]:
-    first = label_sets[0]
-    return {k: v for k, v in first.items() if all(ls.get(k) == v for ls in label_sets[1:])}
+    members = await open_group_members(conn, receiver, group_key)
+    if members:
+        body = FlushBody.for_open_group(receiver, group_key, members)
+        await enqueue(conn, rerun_flush_key(receiver, group_key, cause), body, now)

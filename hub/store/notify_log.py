@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -10,14 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.channels.model import SentMessage
-from hub.pipeline.dedup import LogEntry
+from hub.pipeline.decisions.dedup import LogEntry
 from hub.store.dialect import insert_for
 from hub.store.schema import OPEN_NOTIFICATION, notifications, notify_log
-
-
-def group_hash(group_key: str) -> str:
-    """Group keys can be long; rows are keyed by their hash."""
-    return hashlib.sha256(group_key.encode()).hexdigest()
 
 
 def entry_state(entry: LogEntry) -> dict[str, Any]:

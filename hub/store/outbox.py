@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from hub.model.outbox import OutboxBody
 from hub.store.dialect import insert_for
 from hub.store.schema import outbox
 
@@ -34,22 +35,25 @@ class OutboxRow:
     created_at: datetime
 
 
-async def enqueue(
-    conn: AsyncConnection, kind: str, key: str, payload: dict[str, Any], due_at: datetime
-) -> None:
+def outbox_row(key: str, body: OutboxBody, due_at: datetime, now: datetime) -> dict[str, Any]:
+    """The row ``enqueue`` writes; the body's class names its kind."""
+    return {
+        "kind": body.OUTBOX_KIND.value,
+        "key": key,
+        "payload": body.to_payload(),
+        "state": PENDING,
+        "due_at": due_at,
+        "attempts": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+async def enqueue(conn: AsyncConnection, key: str, body: OutboxBody, due_at: datetime) -> None:
     """Add work in the caller's transaction; the same key twice is one row (idempotency)."""
     await conn.execute(
         insert_for(conn, outbox).on_conflict_do_nothing(index_elements=["key"]),
-        {
-            "kind": kind,
-            "key": key,
-            "payload": payload,
-            "state": PENDING,
-            "due_at": due_at,
-            "attempts": 0,
-            "created_at": due_at,
-            "updated_at": due_at,
-        },
+        outbox_row(key, body, due_at, due_at),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from hub.clock import Clock, utc_now
 from tests.conftest import api_headers, fixture_bytes, intake_headers, make_config
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
+from tests.support import outbox
 from tests.support.smtp import RecordingHandler, run_smtp
 from tests.support.waiting import eventually
 
@@ -84,6 +86,20 @@ class Rig:
         detail = await self.hub.get(f"/api/v1/incidents/{item['id']}", headers=api_headers())
         result: dict[str, Any] = await detail.json()
         return result
+
+    async def suppressed(self, alertname: str, reason: str) -> bool:
+        """Whether the incident's timeline records a message held back for ``reason``."""
+        timeline = (await self.incident(alertname))["timeline"]
+        return any(e["type"] == "suppressed" and e["detail"]["reason"] == reason for e in timeline)
+
+    async def pending(self, *, due: bool = False) -> list[tuple[str, datetime]]:
+        return await outbox.pending(self.hub.app, due=due)
+
+    async def settled(self) -> None:
+        await outbox.settled(self.hub.app)
+
+    async def drained(self) -> None:
+        await outbox.drained(self.hub.app)
 
 
 @pytest.fixture

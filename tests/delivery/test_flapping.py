@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -31,17 +30,13 @@ async def cycle(rig: Rig, n: int, *, resolve: bool) -> None:
     assert resp.status == 200
 
 
-async def settle(rig: Rig) -> None:
-    await asyncio.sleep(0.4)
-
-
 async def test_flapping_identity_gets_one_notice_then_silence(make_rig: RigFactory) -> None:
     async with make_rig(fatigue=FLAPPY) as rig:
         for n in range(6):
             await cycle(rig, n, resolve=False)
-            await settle(rig)
+            await rig.settled()
             await cycle(rig, n, resolve=True)
-            await settle(rig)
+            await rig.settled()
         texts = [c.params["text"] for c in rig.tg.calls_to("sendMessage")]
         assert len(texts) == 3, texts
         assert "FLAPPING" in texts[2]

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from hub.api.keys import ENGINE
-from hub.store.outbox import PENDING
-from hub.store.schema import incident_events, outbox
+from hub.store.schema import incident_events
 from tests.conftest import intake_headers
 from tests.delivery.conftest import Rig, RigFactory
 from tests.support.storm import INHIBIT_RULES, StormShape, expected_messages, make_storm
@@ -20,20 +18,6 @@ FATIGUE = {
     "reminders": {"critical": {"every": None}, "warning": {"every": None}},
     "flapping": {"threshold": SHAPE.flap_threshold, "window": "30m", "stable_for": "15m"},
 }
-
-
-async def drained(rig: Rig) -> None:
-    """Wait until the outbox has nothing pending (no timers are configured here)."""
-    engine = rig.hub.app[ENGINE]
-    for _ in range(400):
-        async with engine.connect() as conn:
-            pending = await conn.scalar(
-                select(func.count()).select_from(outbox).where(outbox.c.state == PENDING)
-            )
-        if pending == 0:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("outbox did not drain")
 
 
 async def suppressed_reasons(rig: Rig) -> Counter[str]:
@@ -52,7 +36,7 @@ async def test_storm_gives_one_message_per_problem(make_rig: RigFactory) -> None
                 "/api/v1/alerts/alertmanager", data=body, headers=intake_headers()
             )
             assert resp.status == 200
-            await drained(rig)
+            await rig.drained()  # no timers are configured here
         sends = rig.tg.calls_to("sendMessage")
         assert len(sends) == expected_messages(SHAPE)
         texts = [c.params["text"] for c in sends]

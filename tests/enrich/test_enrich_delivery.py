@@ -7,7 +7,6 @@ server, with ``loki:`` pointing at the fake Loki and ``runbooks_dir`` at the rep
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -155,15 +154,14 @@ async def test_messages_carry_runbook_link_and_escaped_log_excerpt(
 
 async def test_slow_loki_does_not_delay_the_message(make_rig: Callable[..., Any]) -> None:
     async with make_rig() as rig:
-        rig.loki.delay = 1.5
-        started = time.monotonic()
+        rig.loki.delay = 60  # Loki does not answer while the test runs
         await rig.post()
         text = await rig.first_telegram_text()
-        elapsed = time.monotonic() - started
+        assert rig.loki.queries, "the hub asked Loki"
+        assert rig.loki.answered == 0, "the message went out before Loki answered"
         mail = html_part((await eventually(lambda: rig.smtp.messages, 5))[0])
         timeline = await rig.timeline("HighErrorRate")
 
-    assert elapsed < 1.2, f"the message waited for Loki: {elapsed:.2f}s"
     assert "Logs unavailable (timeout after 0.3 s)" in text
     assert "<pre>" not in text
     assert f'<a href="{RUNBOOK_LINK}">' in text

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -103,8 +102,7 @@ async def test_links_only_for_an_edit_do_not_ask_loki(
 
 
 async def test_timeout_never_blocks(session: aiohttp.ClientSession, loki: FakeLoki) -> None:
-    loki.delay = 0.5
-    began = time.monotonic()
+    loki.delay = 60  # Loki does not answer while the test runs
     result = await enrich(
         LABELS,
         {},
@@ -113,7 +111,7 @@ async def test_timeout_never_blocks(session: aiohttp.ClientSession, loki: FakeLo
         runbooks=RUNBOOKS,
         grafana=GRAFANA,
     )
-    assert time.monotonic() - began < 0.4
+    assert loki.answered == 0, "enrichment returned before Loki answered"
     assert result.logs_unavailable == "timeout after 0.1 s"
     assert result.log_lines == ()
     assert result.runbook_name == "HighErrorRate"

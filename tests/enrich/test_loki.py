@@ -22,6 +22,7 @@ from hub.enrich.loki import (
     round_window,
 )
 from tests.fakes.loki_api import FakeLoki
+from tests.support.waiting import eventually
 
 T0 = datetime(2025, 3, 1, 3, 12, tzinfo=UTC)
 NS = 1_000_000_000
@@ -190,7 +191,7 @@ async def test_cancelled_caller_does_not_cancel_shared_request(
     client = LokiClient(session, config(loki.url))
     first = asyncio.create_task(client.query_range(QUERY, T0, T0 + timedelta(minutes=1)))
     second = asyncio.create_task(client.query_range(QUERY, T0, T0 + timedelta(minutes=1)))
-    await asyncio.sleep(0.02)
+    await eventually(lambda: loki.queries, what="the shared query at Loki")
     first.cancel()
     excerpt = await second
     assert excerpt.total_matching >= 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from hub.enrich.enricher import EnrichmentResult
-from hub.pipeline.enrich_stage import to_enrichment
+from hub.pipeline.enrichment import to_enrichment
 from hub.pipeline.stage import IncidentView
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -39,6 +40,8 @@ class FakeLoki:
         self.status = 200
         self.streams: list[FakeStream] = []
         self.queries: list[RecordedQuery] = []
+        self.answered = 0
+        self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.url = ""
 
@@ -58,7 +61,8 @@ class FakeLoki:
         self.url = f"http://{host}:{port}"
 
     async def close(self) -> None:
-        """Stop listening."""
+        """Stop listening; a delayed answer still waiting gives up at once."""
+        self._closing.set()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -78,7 +82,10 @@ class FakeLoki:
     async def _query_range(self, request: web.Request) -> web.Response:
         self.queries.append(RecordedQuery(dict(request.query), dict(request.headers)))
         if self.delay:
-            await asyncio.sleep(self.delay)
+            # A slow Loki, on purpose: the latency under test; cut short when the fake closes.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), self.delay)
+        self.answered += 1
         if self.tenant is not None:
             org = request.headers.get("X-Scope-OrgID")
             if not org:

@@ -16,6 +16,7 @@ from hub.store.migrate import head_revisions
 from tests.conftest import API_TOKEN, INTAKE_TOKEN, fixture_bytes
 from tests.support.hub_process import start_hub_process, stop_hub, write_hub_config
 from tests.support.ports import free_port
+from tests.support.waiting import eventually
 
 HOOK = "/api/v1/alerts/alertmanager"
 
@@ -48,15 +49,22 @@ async def test_sigterm_finishes_in_flight_requests_then_exits(tmp_path: Path) ->
     # Hold SQLite's write lock so the request is in flight, waiting for its commit.
     blocker = sqlite3.connect(tmp_path / "hub.db", isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")
-    async with aiohttp.ClientSession() as session:
+    sent = asyncio.Event()
+
+    async def on_sent(*_: object) -> None:
+        sent.set()
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_chunk_sent.append(on_sent)
+    async with aiohttp.ClientSession(trace_configs=[trace]) as session:
         request = asyncio.create_task(
             session.post(
                 hub.url + HOOK, data=fixture_bytes("01-critical-firing.json"), headers=headers
             )
         )
-        await asyncio.sleep(0.5)
+        await asyncio.wait_for(sent.wait(), 10)  # the body is on its way to the hub
         hub.process.send_signal(signal.SIGTERM)
-        await asyncio.sleep(0.5)
+        await eventually(lambda: '"event": "stopping"' in hub.log(), what="the hub stopping")
         assert not request.done()
         blocker.execute("ROLLBACK")
         response = await request

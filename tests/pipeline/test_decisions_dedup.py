@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hub.pipeline.dedup import GroupState, LogEntry, needs_update, severity_rank
+from hub.pipeline.decisions.dedup import GroupState, LogEntry, needs_update, severity_rank
 from hub.pipeline.reasons import NotifyReason, SuppressReason
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)

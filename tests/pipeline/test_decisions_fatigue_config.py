@@ -9,8 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from hub.config.fatigue import FatigueConfig
-from hub.pipeline.flapping import FlapConfig
-from hub.pipeline.reminders import ReminderPolicy
+from hub.pipeline.decisions.flapping import FlapConfig
+from hub.pipeline.decisions.reminders import ReminderPolicy
 
 M = timedelta(minutes=1)
 

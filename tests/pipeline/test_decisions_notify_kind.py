@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from hub.channels.model import NotifyKind
-from hub.pipeline.dedup import GroupState
-from hub.pipeline.enqueue import notify_kind
+from hub.pipeline.decisions.dedup import GroupState
+from hub.pipeline.dedup import notify_kind
 from hub.pipeline.reasons import NotifyReason
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hub.pipeline.ratelimit import (
+from hub.pipeline.decisions.rate_limit import (
     NOTHING_CRITICAL_HELD,
     TokenBucket,
     build_digest,

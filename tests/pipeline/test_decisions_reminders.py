@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hub.pipeline.reminders import (
+from hub.pipeline.decisions.reminders import (
     NEVER_REMIND,
     ReminderPolicy,
     next_reminder_at,

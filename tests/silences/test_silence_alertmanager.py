@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +20,7 @@ from tests.support.alertmanager import (
     run_alertmanager,
     run_webhook_recorder,
 )
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 Client = TestClient[Any, Any]
@@ -41,9 +41,17 @@ async def am_silence(am: RunningAlertmanager, silence_id: str) -> dict[str, Any]
 
 
 async def eventually_state(am: RunningAlertmanager, silence_id: str, state: str) -> None:
-    async with asyncio.timeout(10):
-        while (await am_silence(am, silence_id))["status"]["state"] != state:
-            await asyncio.sleep(0.1)
+    await eventually(
+        lambda: am_silence(am, silence_id),
+        what=f"silence {silence_id} {state}",
+        check=lambda silence: silence["status"]["state"] == state,
+    )
+
+
+async def grouped(am: RunningAlertmanager, alertname: str) -> bool:
+    """Whether Alertmanager's dispatcher holds the alert in an aggregation group."""
+    groups = await am.api_v2.alert_groups()
+    return any(a["labels"]["alertname"] == alertname for g in groups for a in g["alerts"])
 
 
 @pytest.fixture
@@ -56,7 +64,7 @@ async def rig(
             tmp_path,
             webhook_url=recorder.url,
             bearer_token="am-to-recorder",
-            group_by=("alertname",),
+            group_by=("namespace",),
             group_wait="0s",
             group_interval=f"{GROUP_INTERVAL_S:g}s",
             repeat_interval="1h",
@@ -101,14 +109,16 @@ async def test_hub_silence_quiets_alertmanager_until_deleted(
     ).json()
     assert fetched["alertmanager_id"] == am_id
 
+    # Both alerts share one group; once the silenced one is in it, the group's flush
+    # that carries the loud one has passed the silenced one through the mute stage.
+    silenced = postable_alert({"alertname": "E2ESilenced", "namespace": "prod"}, starts_at=now)
+    await am.api_v2.push_alerts([silenced])
+    await eventually(lambda: grouped(am, "E2ESilenced"), what="E2ESilenced grouped")
     await am.api_v2.push_alerts(
-        [
-            postable_alert({"alertname": "E2ESilenced", "namespace": "prod"}, starts_at=now),
-            postable_alert({"alertname": "E2ELoud", "namespace": "prod"}, starts_at=now),
-        ]
+        [postable_alert({"alertname": "E2ELoud", "namespace": "prod"}, starts_at=now)]
     )
-    await recorder.wait_for(mentions("E2ELoud"), timeout=10)
-    await asyncio.sleep(3 * GROUP_INTERVAL_S)
+    loud = await recorder.wait_for(mentions("E2ELoud"), timeout=10)
+    assert [a["labels"]["alertname"] for a in loud.payload["alerts"]] == ["E2ELoud"]
     assert not [r for r in recorder.requests if mentions("E2ESilenced")(r)]
     (held,) = [a for a in await am.api_v2.alerts() if a["labels"]["alertname"] == "E2ESilenced"]
     assert held["status"]["state"] == "suppressed"

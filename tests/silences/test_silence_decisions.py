@@ -10,7 +10,8 @@ from pydantic import ValidationError
 from hub.alertmanager_client import PostableSilence, am_matcher, postable_silence_body
 from hub.api.silences import SilenceRequest
 from hub.config.loader import format_path
-from hub.pipeline.silence import SilenceStepKind, lifecycle_schedule, silenced_by
+from hub.model.outbox import SilenceStepKind
+from hub.pipeline.silence import lifecycle_schedule, silenced_by
 from hub.routing.matchers import parse_matcher, parse_matchers
 from hub.store.silences import Silence, SilenceState
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,6 +14,7 @@ from hub.app import create_app
 from tests.conftest import ManualClock, api_headers, fixture_bytes, intake_headers, make_config
 from tests.delivery.conftest import eventually
 from tests.fakes.telegram_api import FakeTelegram
+from tests.support import outbox
 
 Client = TestClient[Any, Any]
 
@@ -93,7 +93,7 @@ async def test_silenced_until_it_expires_then_told_at_once(rig: Rig) -> None:
     await eventually(lambda: _with(rig, "DataDrift", "silence_expiring"))
     await rig.post("04-drift-repeat.json")
     rig.clock.now = _at(silence["ends_at"]) - timedelta(microseconds=1)
-    await _settle()
+    await _settle(rig)
     assert len(rig.tg.calls_to("sendMessage")) == 1
 
     # At the end the incident is flushed at once, without waiting for a repeat.
@@ -114,7 +114,7 @@ async def test_deleting_a_silence_tells_at_once(rig: Rig) -> None:
     assert resp.status == 200
     await eventually(lambda: rig.tg.calls_to("sendMessage"))
     assert "DataDrift" in rig.tg.calls_to("sendMessage")[0].params["text"]
-    await _settle()
+    await _settle(rig)
     assert len(rig.tg.calls_to("sendMessage")) == 1
 
 
@@ -127,6 +127,6 @@ def _at(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-async def _settle() -> None:
-    """Give the worker (50 ms poll) time to act on anything that is due."""
-    await asyncio.sleep(0.4)
+async def _settle(rig: Rig) -> None:
+    """Wait until the worker has acted on everything that is due."""
+    await outbox.settled(rig.hub.app)

@@ -10,19 +10,19 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.intake.models import WebhookPayload
+from hub.intake.writer import ingest as ingest_payloads
+from hub.model.outbox import FlushBody, OutboxKind, SilenceStepBody, SilenceStepKind
 from hub.pipeline.flush import load_views
 from hub.pipeline.mute import MuteStage
 from hub.pipeline.silence import (
-    SILENCE_KIND,
     SilenceLifecycleHandler,
     SilenceMuter,
-    SilenceStepKind,
     schedule_expired_now,
     schedule_lifecycle,
 )
 from hub.pipeline.stage import FlushContext
 from hub.routing.matchers import parse_matchers
-from hub.store.ingest import FLUSH_KIND, ingest_payload
+from hub.routing.tree import Route
 from hub.store.outbox import OutboxRow
 from hub.store.schema import incident_events, outbox
 from hub.store.silences import (
@@ -50,7 +50,7 @@ async def ingest(engine: AsyncEngine, *names: str) -> dict[str, int]:
     async with engine.begin() as conn:
         for name in names:
             payload = WebhookPayload.model_validate_json(fixture_bytes(name))
-            await ingest_payload(conn, payload, T0 - 2 * M)
+            await ingest_payloads(conn, [payload], T0 - 2 * M)
         for view in await load_views(conn, list(range(1, 50))):
             ids.setdefault(view.alertname, view.id)
     return ids
@@ -84,7 +84,10 @@ async def outbox_rows(engine: AsyncEngine, kind: str) -> list[Any]:
 async def mute(engine: AsyncEngine, now: datetime) -> list[str]:
     """Run the silence MuteStage over every incident at ``now``; return the alertnames left."""
     async with engine.begin() as conn:
-        ctx = FlushContext(conn=conn, now=now, group_key="g", group={}, receiver="oncall")
+        flush = FlushBody(receiver="am", group_key="g", incident_ids=())
+        route = Route(receiver="oncall", matchers=(), continue_=False, routes=(), path=())
+        ctx = FlushContext(conn=conn, now=now, row_id=0, row_key="", flush=flush)
+        ctx = ctx.for_receiver("oncall", route)
         views = await load_views(conn, list(range(1, 50)))
         left = await MuteStage(SilenceMuter()).run(ctx, views)
     return sorted(v.alertname for v in left)
@@ -131,12 +134,14 @@ async def test_sql_states_agree_with_state_at(engine: AsyncEngine) -> None:
 
 async def test_lifecycle_rows_are_scheduled(engine: AsyncEngine) -> None:
     silence = await store(engine, new_silence('alertname="DataDrift"'))
-    rows = await outbox_rows(engine, SILENCE_KIND)
-    assert [(r.payload["step"], r.due_at) for r in rows] == [
-        ("warn_owner", T0 + 50 * M),
-        ("expired", T0 + 60 * M),
+    rows = await outbox_rows(engine, OutboxKind.SILENCE_EXPIRY)
+    steps = [(SilenceStepBody.parse(r.payload), r.due_at) for r in rows]
+    assert [(b.step, due) for b, due in steps] == [
+        (SilenceStepKind.WARN_OWNER, T0 + 50 * M),
+        (SilenceStepKind.EXPIRED, T0 + 60 * M),
     ]
-    assert {r.payload["silence_id"] for r in rows} == {silence.id}
+    assert {b.silence_id for b, _ in steps} == {silence.id}
+    assert all(b.at == due for b, due in steps)
 
 
 def as_row(row: Any) -> OutboxRow:
@@ -145,8 +150,9 @@ def as_row(row: Any) -> OutboxRow:
 
 async def run_step(engine: AsyncEngine, step: SilenceStepKind, now: datetime) -> None:
     handler = SilenceLifecycleHandler(engine)
-    for row in await outbox_rows(engine, SILENCE_KIND):
-        if row.payload["step"] == step and row.state == "pending" and row.due_at <= now:
+    for row in await outbox_rows(engine, OutboxKind.SILENCE_EXPIRY):
+        body = SilenceStepBody.parse(row.payload)
+        if body.step is step and row.state == "pending" and row.due_at <= now:
             await handler(as_row(row), now)
 
 
@@ -179,15 +185,16 @@ async def test_no_warning_when_nothing_fires(engine: AsyncEngine) -> None:
 async def test_expiry_flushes_the_covered_group_at_once(engine: AsyncEngine) -> None:
     ids = await ingest(engine, "03-drift-firing.json", "01-critical-firing.json")
     silence = await store(engine, new_silence('alertname="DataDrift"'))
-    flushes_before = len(await outbox_rows(engine, FLUSH_KIND))
+    flushes_before = len(await outbox_rows(engine, OutboxKind.FLUSH))
     await run_step(engine, SilenceStepKind.EXPIRED, T0 + 60 * M)
-    flushes = (await outbox_rows(engine, FLUSH_KIND))[flushes_before:]
+    flushes = (await outbox_rows(engine, OutboxKind.FLUSH))[flushes_before:]
     assert len(flushes) == 1
     (flush,) = flushes
     assert flush.due_at == T0 + 60 * M
-    assert flush.payload["incident_ids"] == [ids["DataDrift"]]
-    assert flush.payload["status"] == "firing"
-    assert flush.payload["common_labels"]["alertname"] == "DataDrift"
+    body = FlushBody.parse(flush.payload)
+    assert body.incident_ids == (ids["DataDrift"],)
+    assert body.status == "firing"
+    assert body.common_labels["alertname"] == "DataDrift"
     assert await events(engine, "silence_expired") == [
         (ids["DataDrift"], {"silence_id": silence.id, "owner": "ayse"})
     ]
@@ -205,5 +212,6 @@ async def test_delete_replaces_the_scheduled_expiry(engine: AsyncEngine) -> None
     # The row due at the original end is stale now and does nothing.
     await run_step(engine, SilenceStepKind.EXPIRED, T0 + 60 * M)
     assert len(await events(engine, "silence_expired")) == 1
-    states = {r.payload["at"]: r.state for r in await outbox_rows(engine, SILENCE_KIND)}
+    rows = await outbox_rows(engine, OutboxKind.SILENCE_EXPIRY)
+    states = {SilenceStepBody.parse(r.payload).at: r.state for r in rows}
     assert set(states.values()) == {"done", "pending"}  # the warning row never came due

@@ -151,6 +151,11 @@ class AlertmanagerApi:
         result: list[dict[str, Any]] = await self._request("GET", "/alerts")
         return result
 
+    async def alert_groups(self) -> list[dict[str, Any]]:
+        """The dispatcher's aggregation groups, each with its receiver and alerts."""
+        result: list[dict[str, Any]] = await self._request("GET", "/alerts/groups")
+        return result
+
     async def silences(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = await self._request("GET", "/silences")
         return result

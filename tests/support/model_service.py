@@ -93,7 +93,7 @@ async def sending_traffic(url: str, per_second: float = 20.0) -> AsyncIterator[N
         while True:
             async with session.post(url, json={"features": [1, 2, 3]}) as resp:
                 await resp.read()
-            await asyncio.sleep(1 / per_second)
+            await asyncio.sleep(1 / per_second)  # pacing the traffic, not waiting for anything
 
     timeout = aiohttp.ClientTimeout(total=5)
     async with aiohttp.ClientSession(timeout=timeout) as session:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from hub.enrich.enricher import format_window
-from hub.pipeline.dedup import severity_rank
+from hub.pipeline.decisions.dedup import severity_rank
 
 _CRITICAL_RANK = severity_rank("critical")
 _EPSILON = 1e-9  # float slack, so a bucket refilled to exactly ``cost`` allows it

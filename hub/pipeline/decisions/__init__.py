@@ -1,0 +1,1 @@
+"""Pure decisions of the pipeline: no I/O, injected time, each returning a named outcome."""
