@@ -5,14 +5,16 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 from aiohttp import web
 
 from hub.api.acks import ack_handler
 from hub.api.health import healthz, metrics_handler, readyz
 from hub.api.incidents import get_incident_handler, list_incidents_handler
-from hub.api.keys import CLOCK, CONFIG, ENGINE, METRICS, RUNBOOKS, WORKER, WRITER
+from hub.api.keys import CLOCK, CONFIG, ENGINE, METRICS, RELOADER, RUNBOOKS, WORKER, WRITER
 from hub.api.metrics import HubMetrics
+from hub.api.reload import reload_handler
 from hub.api.reports import noise_report_handler
 from hub.api.silences import (
     alertmanager_ctx,
@@ -28,6 +30,7 @@ from hub.enrich.runbook_routes import add_runbook_routes
 from hub.intake.handler import receive_alertmanager
 from hub.intake.writer import IngestWriter
 from hub.logs import request_id_var
+from hub.reload import ConfigReloader
 from hub.store.engine import build_engine
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -77,12 +80,15 @@ def _observe_batch(app: web.Application) -> Callable[[int], Awaitable[None]]:
     return observe_batch
 
 
-def create_app(config: HubConfig, *, clock: Clock = utc_now) -> web.Application:
-    """Build the aiohttp application for a validated config."""
+def create_app(
+    config: HubConfig, *, clock: Clock = utc_now, config_path: str | Path | None = None
+) -> web.Application:
+    """Build the aiohttp application for a validated config (read from ``config_path``)."""
     app = web.Application(middlewares=[observe], client_max_size=config.intake.max_body_bytes)
     app[CONFIG] = config
     app[CLOCK] = clock
     app[METRICS] = HubMetrics()
+    app[RELOADER] = ConfigReloader(config, config_path, app[METRICS], clock)
     app.cleanup_ctx.append(_store)
     app.cleanup_ctx.append(delivery_ctx)
     app.cleanup_ctx.append(alertmanager_ctx)
@@ -98,5 +104,6 @@ def create_app(config: HubConfig, *, clock: Clock = utc_now) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_handler)
+    app.router.add_post("/-/reload", reload_handler)
     add_runbook_routes(app, RUNBOOKS)
     return app

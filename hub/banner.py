@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import SecretStr
 
+from hub.config.lint import delivery_warnings
 from hub.config.models import HubConfig
 
 # Where config/alertmanager.yml tells Alertmanager to read the intake token from.
@@ -43,4 +44,9 @@ def banner(cfg: HubConfig, host: str, port: int) -> str:
     api = DEMO_API_TOKEN if _is(cfg.api.token, DEMO_API_TOKEN) else "<api token>"
     auth = "" if cfg.api.token is None else f"-H 'Authorization: Bearer {api}' "
     lines.append(f"Incidents: curl {auth}{cfg.external_url}/api/v1/incidents")
+    if delivery_warnings(cfg):
+        lines.append(
+            "No route reaches a Telegram, email or Slack receiver: incidents are stored,"
+            " nothing will be delivered (ready configs: config/examples/)"
+        )
     return "\n".join(lines)

@@ -11,13 +11,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hub.config.loader import ConfigError, LoadedConfig, load_config
+from hub.config.loader import ConfigError, LoadedConfig, check_config, load_config
 from hub.config.types import format_duration
 from hub.logs import configure_logging
 
 if TYPE_CHECKING:
     from hub.api.reports import NoiseReport
-    from hub.config.models import DatabaseConfig
+    from hub.config.models import HubConfig
 
 
 def _load(path: str) -> LoadedConfig:
@@ -30,15 +30,21 @@ def _load(path: str) -> LoadedConfig:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    loaded = _load(args.path)
-    for warning in loaded.warnings:
+    try:
+        checked = check_config(args.path, allow_unset_env=args.allow_unset_env)
+    except ConfigError as exc:
+        for error in exc.errors:
+            print(f"alerthub: config error: {error}", file=sys.stderr)
+        return 2
+    for warning in checked.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    cfg = loaded.config
+    cfg = checked.config
+    count = f"{len(checked.warnings)} warning(s)"
+    if cfg is None:
+        print(f"{args.path}: OK as far as it can be checked without its unset variables · {count}")
+        return 0
     backend = cfg.database.url.split(":", 1)[0]
-    print(
-        f"{args.path}: OK · listen {cfg.server.listen} · database {backend}"
-        f" · {len(loaded.warnings)} warning(s)"
-    )
+    print(f"{args.path}: OK · listen {cfg.server.listen} · database {backend} · {count}")
     return 0
 
 
@@ -48,7 +54,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     loaded = _load(args.config)
     configure_logging(loaded.config.logging.level)
     try:
-        asyncio.run(serve(loaded))
+        asyncio.run(serve(loaded, config_path=args.config))
     except StartupError as exc:
         print(f"alerthub: {exc}", file=sys.stderr)
         return 1
@@ -115,7 +121,7 @@ def cmd_report_noise(args: argparse.Namespace) -> int:
         print(f"alerthub: no database at {missing}", file=sys.stderr)
         return 1
     try:
-        report = asyncio.run(_noise_report(cfg.database, since, now))
+        report = asyncio.run(_noise_report(cfg, since, now))
     except (SQLAlchemyError, OSError) as exc:
         print(f"alerthub: cannot read the database: {exc}", file=sys.stderr)
         return 1
@@ -134,14 +140,14 @@ def _missing_sqlite_file(url: str) -> str | None:
     return None if Path(path).exists() else path
 
 
-async def _noise_report(db: DatabaseConfig, since: datetime, now: datetime) -> NoiseReport:
+async def _noise_report(cfg: HubConfig, since: datetime, now: datetime) -> NoiseReport:
     from hub.api.reports import load_noise_report
     from hub.store.engine import build_engine
 
-    engine = build_engine(db)
+    engine = build_engine(cfg.database)
     try:
         async with engine.connect() as conn:
-            return await load_noise_report(conn, since, now)
+            return await load_noise_report(conn, since, now, cfg.reports)
     finally:
         await engine.dispose()
 
@@ -167,7 +173,9 @@ def format_noise_table(report: NoiseReport) -> str:
     for index, row in enumerate(rows):
         lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
         if index:
-            lines.extend(f"    -> {text}" for text in report["alerts"][index - 1]["advice"])
+            alert = report["alerts"][index - 1]
+            lines.append(f"    evidence: {alert['looked_at']}")
+            lines.extend(f"    -> {text}" for text in alert["advice"])
     if not report["alerts"]:
         lines.append("(no incidents in this window)")
     return "\n".join(lines)
@@ -183,6 +191,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check-config", help="validate a config file")
     check.add_argument("path")
+    check.add_argument(
+        "--allow-unset-env",
+        action="store_true",
+        help="an unset ${VAR} is a warning, not an error (lint configs in CI without secrets)",
+    )
     check.set_defaults(func=cmd_check_config)
 
     db = sub.add_parser("db", help="database schema")

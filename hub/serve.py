@@ -1,4 +1,4 @@
-"""Start-up checks, the listening server, a graceful stop on SIGTERM, reloads on SIGHUP."""
+"""Start-up checks, the listening server, a graceful stop on SIGTERM, config reload on SIGHUP."""
 
 from __future__ import annotations
 
@@ -12,12 +12,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.api.keys import RUNBOOKS
+from hub.api.keys import RELOADER, RUNBOOKS
 from hub.app import create_app
 from hub.banner import banner
 from hub.config.loader import LoadedConfig
 from hub.config.models import DatabaseConfig, HubConfig, split_listen
-from hub.enrich.runbooks import RunbookIndexHolder
 from hub.logs import register_secret
 from hub.store import migrate
 from hub.store.engine import build_engine
@@ -69,30 +68,21 @@ def _register_secrets(cfg: HubConfig) -> None:
     register_secret(url.password if isinstance(url.password, str) else None)
 
 
-async def reload_runbooks(holder: RunbookIndexHolder) -> None:
-    """SIGHUP: re-index the runbooks; a directory with any error keeps the current index."""
-    index = await holder.reload()
-    for problem in index.errors:
-        log.error("runbook_invalid", extra={"detail": problem})
-    if index.errors:
-        log.error(
-            "runbooks_reload_failed",
-            extra={"invalid": len(index.errors), "kept": len(holder.current.runbooks)},
-        )
-    else:
-        log.info("runbooks_reloaded", extra={"runbooks": len(index.runbooks)})
+async def _reload(app: web.Application) -> None:
+    """SIGHUP: the whole config (and with it the runbooks), like ``POST /-/reload``."""
+    await app[RELOADER].reload()
 
 
 def _start_reload(app: web.Application, tasks: set[asyncio.Task[None]]) -> None:
     if RUNBOOKS not in app:
-        log.warning("runbooks_reload_skipped", extra={"why": "not loaded yet"})
+        log.warning("config_reload_skipped", extra={"why": "not started yet"})
         return
-    task = asyncio.create_task(reload_runbooks(app[RUNBOOKS]))
+    task = asyncio.create_task(_reload(app))
     tasks.add(task)
     task.add_done_callback(tasks.discard)
 
 
-async def serve(loaded: LoadedConfig) -> None:
+async def serve(loaded: LoadedConfig, config_path: str | None = None) -> None:
     """Run until SIGTERM/SIGINT, then stop taking requests and finish the ones in flight."""
     cfg = loaded.config
     _register_secrets(cfg)
@@ -105,7 +95,7 @@ async def serve(loaded: LoadedConfig) -> None:
         await engine.dispose()
 
     host, port = split_listen(cfg.server.listen)
-    app = create_app(cfg)
+    app = create_app(cfg, config_path=config_path)
     runner = web.AppRunner(
         app,
         handle_signals=False,

@@ -90,6 +90,16 @@ class HubMetrics:
             "How overdue the oldest pending outbox row is.",
             registry=r,
         )
+        self.config_last_reload_successful = Gauge(
+            "alerthub_config_last_reload_successful",
+            "Whether the last configuration reload attempt was successful.",
+            registry=r,
+        )
+        self.config_last_reload_success_time = Gauge(
+            "alerthub_config_last_reload_success_timestamp_seconds",
+            "Timestamp of the last successful configuration reload.",
+            registry=r,
+        )
         self.commit_batch_size = Histogram(
             "alerthub_intake_commit_batch_size",
             "Webhook payloads committed together (group commit).",

@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hub.api.auth import bearer_problem
 from hub.api.errors import json_error
 from hub.api.keys import CLOCK, CONFIG, ENGINE
+from hub.config.models import ReportsConfig
 from hub.config.types import parse_duration
-from hub.reports.noise import NoiseRow, build_noise_report
+from hub.reports.noise import AdviceMinimum, NoiseRow, build_noise_report
 from hub.store.reports import load_alert_stats
 
 DEFAULT_WINDOW = timedelta(days=14)
@@ -54,11 +55,14 @@ def _rfc3339(value: str) -> datetime:
     return parsed.astimezone(UTC)
 
 
-async def load_noise_report(conn: AsyncConnection, since: datetime, now: datetime) -> NoiseReport:
+async def load_noise_report(
+    conn: AsyncConnection, since: datetime, now: datetime, config: ReportsConfig
+) -> NoiseReport:
     """Count the window in the store and turn it into report rows with advice."""
     stats = await load_alert_stats(conn, since, now)
     iso = since.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    return NoiseReport(since=iso, alerts=build_noise_report(stats))
+    minimum = AdviceMinimum(config.advice_min_episodes, config.advice_min_history)
+    return NoiseReport(since=iso, alerts=build_noise_report(stats, minimum))
 
 
 async def noise_report_handler(request: web.Request) -> web.Response:
@@ -70,5 +74,5 @@ async def noise_report_handler(request: web.Request) -> web.Response:
     except SinceError as exc:
         return json_error(400, str(exc))
     async with request.app[ENGINE].connect() as conn:
-        report = await load_noise_report(conn, since, now)
+        report = await load_noise_report(conn, since, now, request.app[CONFIG].reports)
     return web.json_response(report)

@@ -7,7 +7,6 @@ Templates escape every value for their format by default (HTML, Slack mrkdwn).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -17,8 +16,20 @@ import jinja2
 
 from hub.channels.fit import cut_html, cut_plain, fit_first
 from hub.channels.model import AlertView, Notification, NotifyKind
+from hub.channels.wording import (
+    clock_time,
+    escalation_line,
+    format_duration_human,
+    group_start,
+    severity_marker,
+    status_line,
+    summary_text,
+    title,
+    zone_label,
+)
 
 TELEGRAM_LIMIT = 4096
+EMAIL = "email"
 MAX_LIST_ITEMS = 20
 _FIELD_CLIP = 300
 _TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -41,18 +52,6 @@ class MrkdwnSafe(str):
 def escape_mrkdwn(text: str) -> str:
     """Escape the three characters Slack treats as control (so ``<!channel>`` is inert)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def format_duration_human(value: timedelta) -> str:
-    """Write a duration the way a responder says it: ``6 min``, ``2 h 5 min``, ``3 d 4 h``."""
-    minutes = max(0, int(value.total_seconds()) // 60)
-    days, rest = divmod(minutes, 1440)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h" if hours else f"{days} d"
-    if hours:
-        return f"{hours} h {mins} min" if mins else f"{hours} h"
-    return f"{mins} min" if mins else "under 1 min"
 
 
 @dataclass(frozen=True)
@@ -78,12 +77,15 @@ class MessageView:
 
     kind: str
     title: str
+    escalation_line: str  # "" unless the message is an escalation
+    first_line: str  # the escalation line when there is one, else the title
     alertname: str
     severity: str
     namespace: str
     service: str
     where: str  # "prod / model-api"
     where_compact: str  # "prod/model-api" (subjects)
+    severity_marker: str
     summary: str
     headline: str  # where — summary
     since_line: str
@@ -133,34 +135,6 @@ def _alert_line(alert: AlertView) -> AlertLine:
     )
 
 
-def _hhmm(value: datetime | None) -> str:
-    return value.strftime("%H:%M") if value else ""
-
-
-def _start(note: Notification) -> datetime:
-    return min((a.starts_at for a in note.alerts), default=note.now)
-
-
-def _title(note: Notification, alertname: str, severity: str, where: str) -> str:
-    age = format_duration_human(note.now - _start(note))
-    sev = f" · {severity}" if severity else ""
-    match note.kind:
-        case NotifyKind.ACKNOWLEDGED:
-            return f"🟠 ACKED by {note.acked_by or 'someone'}{sev} · {alertname}"
-        case NotifyKind.RESOLVED:
-            ends = [a.ends_at for a in note.alerts if a.ends_at is not None]
-            took = format_duration_human(max(ends, default=note.now) - _start(note))
-            return f"✅ RESOLVED after {took} · {alertname}"
-        case NotifyKind.REMINDER:
-            return f"⏰ Still firing after {age}, not acknowledged"
-        case NotifyKind.FLAPPING:
-            return f"🔁 FLAPPING · {alertname} · {where}".rstrip(" ·")
-        case NotifyKind.DIGEST:
-            return f"📦 {note.reason_text or 'Alerts held back'}"
-        case _:
-            return f"🔴 FIRING{sev} · {alertname}"
-
-
 def _links(note: Notification) -> tuple[Link, ...]:
     enr = note.enrichment
     links: list[Link] = []
@@ -177,59 +151,67 @@ def _links(note: Notification) -> tuple[Link, ...]:
     return tuple(links)
 
 
-def _status_line(note: Notification) -> str:
-    parts = []
-    if note.acked_by:
-        at = f" at {_hhmm(note.acked_at)}" if note.acked_at else ""
-        parts.append(f"acked by {note.acked_by}{at}")
-    if note.reason_text and note.kind == NotifyKind.RESOLVED:
-        parts.append(note.reason_text)
-    return " · ".join(parts)
+def _since(note: Notification, total: int) -> tuple[str, str]:
+    """``03:12 UTC`` and ``since 03:12 UTC (6 min) · 3 alerts in this group``."""
+    start = group_start(note)
+    since = f"{clock_time(start, note.tz)} {zone_label(start, note.tz)}"
+    noun = "alert" if total == 1 else "alerts"
+    age = format_duration_human(note.now - start)
+    return since, f"since {since} ({age}) · {total} {noun} in this group"
 
 
-def build_view(note: Notification, *, max_items: int = MAX_LIST_ITEMS) -> MessageView:
-    """Decide what the message says: the pure part of rendering."""
+def _log_lines(note: Notification) -> tuple[str, ...]:
+    """Oldest first, each with its ``HH:MM:SS`` in the configured zone."""
+    return tuple(
+        f"{clock_time(line.at, note.tz, seconds=True)} {line.text}"
+        for line in note.enrichment.log_lines
+    )
+
+
+def build_view(
+    note: Notification, *, max_items: int = MAX_LIST_ITEMS, channel: str | None = None
+) -> MessageView:
+    """Decide what the message says: the pure part of rendering.
+
+    ``channel`` is the channel kind the view is for; it picks how a person is named.
+    """
     alertname = _label(note, "alertname")
     severity = _label(note, "severity")
     namespace = _label(note, "namespace")
     service = _label(note, "service", "deployment", "job")
     where = " / ".join(p for p in (namespace, service) if p)
-    ann = note.common_annotations
-    first_ann = note.alerts[0].annotations if note.alerts else {}
-    summary = ann.get("summary") or first_ann.get("summary", "")
-    if note.kind == NotifyKind.RESOLVED:
-        summary = ann.get("summary_resolved") or summary
-    summary = _clip(summary)
+    summary = _clip(summary_text(note))
     total = len(note.alerts) + note.truncated_alerts
     shown = tuple(_alert_line(a) for a in note.alerts[: max(0, max_items)])
-    start = _start(note)
     enr = note.enrichment
     group = urlencode([("label", f"{k}={v}") for k, v in sorted(note.group_labels.items())])
-    noun = "alert" if total == 1 else "alerts"
+    since, since_line = _since(note, total)
+    first = title(note, alertname, severity, where, channel)
+    escalation = escalation_line(note, severity)
     return MessageView(
         kind=note.kind.value,
-        title=_title(note, alertname, severity, where),
+        title=first,
+        escalation_line=escalation,
+        first_line=escalation or first,
         alertname=alertname,
         severity=severity,
         namespace=namespace,
         service=service,
         where=where,
         where_compact=where.replace(" / ", "/"),
+        severity_marker=severity_marker(severity),
         summary=summary,
         headline=" — ".join(p for p in (where, summary) if p),
-        since_line=(
-            f"since {_hhmm(start)} UTC ({format_duration_human(note.now - start)})"
-            f" · {total} {noun} in this group"
-        ),
-        status_line=_status_line(note),
-        since=f"{_hhmm(start)} UTC",
+        since_line=since_line,
+        status_line=status_line(note, channel),
+        since=since,
         items=shown,
         more=total - len(shown),
         total=total,
-        logs_title=f"Logs · {enr.log_summary}"
-        if enr.log_lines and enr.log_summary
-        else ("Logs" if enr.log_lines else ""),
-        log_lines=enr.log_lines,
+        logs_title=(f"Logs · {enr.log_summary}" if enr.log_summary else "Logs")
+        if enr.log_lines
+        else "",
+        log_lines=_log_lines(note),
         logs_unavailable=enr.logs_unavailable or "",
         links=_links(note),
         incident_id=note.incident_id,
@@ -294,9 +276,10 @@ def render_fitted(
     *,
     html: bool,
     max_items: int = MAX_LIST_ITEMS,
+    channel: str | None = None,
 ) -> str:
     """Render within ``limit``: drop list items, then the log excerpt, then cut safely."""
-    view = build_view(note, max_items=max_items)
+    view = build_view(note, max_items=max_items, channel=channel)
 
     def candidates() -> Any:
         for count in range(len(view.items), -1, -1):
@@ -311,7 +294,7 @@ def render_fitted(
 def render_telegram(note: Notification, template: jinja2.Template | None = None) -> str:
     """Telegram HTML, at most 4096 characters, cut at list-item boundaries when possible."""
     tpl = template or load_template("telegram.html.j2", TemplateFormat.HTML)
-    return render_fitted(tpl, note, TELEGRAM_LIMIT, html=True)
+    return render_fitted(tpl, note, TELEGRAM_LIMIT, html=True, channel="telegram")
 
 
 def render_plain(note: Notification, template: jinja2.Template | None = None) -> str:
@@ -330,17 +313,19 @@ class EmailContent:
 
 
 def email_subject(note: Notification) -> str:
-    """``[FIRING:3] HighErrorRate prod/model-api (critical)``; updates are ``Re:`` replies."""
-    view = build_view(note, max_items=0)
+    """``🔴 [FIRING:3] HighErrorRate prod/model-api (critical)``; updates are ``Re:`` replies."""
+    view = build_view(note, max_items=0, channel=EMAIL)
     what = " ".join(p for p in (view.alertname, view.where_compact) if p)
     match note.kind:
         case NotifyKind.FIRING:
             sev = f" ({view.severity})" if view.severity else ""
-            subject = f"[FIRING:{view.total}] {what}{sev}"
+            state = "[ESCALATED] [FIRING" if note.escalation else "[FIRING"
+            subject = f"{view.severity_marker} {state}:{view.total}] {what}{sev}"
         case NotifyKind.RESOLVED:
             subject = f"Re: [RESOLVED] {what}"
         case NotifyKind.ACKNOWLEDGED:
-            subject = f"Re: [ACKED by {note.acked_by or 'someone'}] {what}"
+            name = note.ack.shown_as(EMAIL) if note.ack else "someone"
+            subject = f"Re: [ACKED by {name}] {what}"
         case NotifyKind.REMINDER:
             subject = f"Re: [STILL FIRING] {what}"
         case NotifyKind.FLAPPING:
@@ -357,7 +342,7 @@ def render_email(
     text_template: jinja2.Template | None = None,
 ) -> EmailContent:
     """Subject, plain-text part and HTML part (alerts as a table)."""
-    view = build_view(note, max_items=200)
+    view = build_view(note, max_items=200, channel=EMAIL)
     html_tpl = html_template or load_template("email.html.j2", TemplateFormat.HTML)
     text_tpl = text_template or load_template("email.txt.j2", TemplateFormat.PLAIN)
     return EmailContent(

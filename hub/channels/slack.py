@@ -24,6 +24,7 @@ from hub.channels.render import (
 )
 from hub.config.receivers import SlackConfig
 
+SLACK = "slack"
 HEADER_LIMIT = 150
 SECTION_LIMIT = 3000
 FIELD_LIMIT = 2000
@@ -73,7 +74,9 @@ def _alert_list(view: MessageView) -> str:
     """The alert list as mrkdwn, dropping items until it fits one section."""
     for count in range(len(view.items), -1, -1):
         lines = [
-            f"• {escape_mrkdwn(i.name)}" + (f" — {escape_mrkdwn(i.summary)}" if i.summary else "")
+            f"• {escape_mrkdwn(i.name)}"
+            + (f" — {escape_mrkdwn(i.summary)}" if i.summary else "")
+            + (" (resolved)" if i.resolved else "")
             for i in view.items[:count]
         ]
         more = view.total - count
@@ -131,9 +134,10 @@ def _actions_block(note: Notification) -> dict[str, Any] | None:
 
 def build_blocks(note: Notification) -> list[dict[str, Any]]:
     """Block Kit for a notification, every piece within Slack's limits."""
-    view = build_view(note)
+    view = build_view(note, channel=SLACK)
+    header = view.first_line
     blocks: list[dict[str, Any] | None] = [
-        {"type": "header", "text": {"type": "plain_text", "text": _clip(view.title, HEADER_LIMIT)}}
+        {"type": "header", "text": {"type": "plain_text", "text": _clip(header, HEADER_LIMIT)}}
     ]
     if note.kind == NotifyKind.DIGEST:
         body = [escape_mrkdwn(f"• {line}") for line in view.digest_lines]
@@ -143,6 +147,8 @@ def build_blocks(note: Notification) -> list[dict[str, Any]]:
     if note.kind == NotifyKind.FLAPPING:
         second = view.reason_text
     summary = "\n".join(escape_mrkdwn(p) for p in (view.headline, second) if p)
+    if view.escalation_line:  # the header says why it arrives; the title follows it
+        summary = f"*{escape_mrkdwn(view.title)}*\n{summary}".strip()
     if summary:
         blocks.append(_section(summary))
     if note.kind in (NotifyKind.FIRING, NotifyKind.ACKNOWLEDGED):
@@ -192,7 +198,7 @@ def map_slack_error(exc: Exception, method: str, token: str) -> DeliveryError:
 class SlackChannel:
     """Posts to one Slack channel with a bot token."""
 
-    kind = "slack"
+    kind = SLACK
 
     def __init__(self, config: SlackConfig, *, external_url: str) -> None:
         if config.token is None:
@@ -232,7 +238,7 @@ class SlackChannel:
                 channel=channel, ts=ts, text=self._fallback(note), blocks=build_blocks(note)
             ),
         )
-        line = escape_mrkdwn(build_view(note, max_items=0).title)
+        line = escape_mrkdwn(build_view(note, max_items=0, channel=SLACK).title)
         return await self._thread_reply(channel, ts, line)
 
     async def reply(self, note: Notification, first: SentMessage) -> SentMessage:
@@ -247,7 +253,7 @@ class SlackChannel:
             await session.close()
 
     def _fallback(self, note: Notification) -> str:
-        view = build_view(note, max_items=0)
+        view = build_view(note, max_items=0, channel=SLACK)
         return _clip(render_view(self._text, replace(view, items=())), SECTION_LIMIT)
 
     def _locate(self, first: SentMessage) -> tuple[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
@@ -10,7 +11,7 @@ from hub.config.enrich import GrafanaConfig, LokiConfig
 from hub.config.fatigue import FatigueConfig
 from hub.config.receivers import ReceiverConfig
 from hub.config.route import InhibitRuleConfig, RootRouteConfig, RouteConfig
-from hub.config.types import Duration, HttpUrl, StrictModel
+from hub.config.types import Duration, HttpUrl, StrictModel, TimeZoneName
 
 DEFAULT_LISTEN = "127.0.0.1:9880"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///alerthub.db"
@@ -97,10 +98,18 @@ class AlertmanagerLinkConfig(StrictModel):
     timeout: Duration = timedelta(seconds=5)
 
 
+class ReportsConfig(StrictModel):
+    """The evidence the noise report needs before it gives advice for an alert."""
+
+    advice_min_episodes: int = Field(default=5, ge=1)
+    advice_min_history: Duration = timedelta(days=7)
+
+
 class HubConfig(StrictModel):
     """The whole config file."""
 
     external_url: HttpUrl = "http://127.0.0.1:9880"
+    time_zone: TimeZoneName = "UTC"  # clock times in messages (since, acked at, log lines)
     server: ServerConfig = ServerConfig()
     database: DatabaseConfig = DatabaseConfig()
     intake: IntakeConfig = IntakeConfig()
@@ -115,6 +124,12 @@ class HubConfig(StrictModel):
     runbooks_dir: str = "runbooks"
     fatigue: FatigueConfig = FatigueConfig()
     alertmanager: AlertmanagerLinkConfig | None = None
+    reports: ReportsConfig = ReportsConfig()
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The zone every clock time in a message is shown in."""
+        return ZoneInfo(self.time_zone)
 
     @model_validator(mode="after")
     def _tokens_or_explicit_opt_out(self) -> HubConfig:

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
@@ -84,6 +85,20 @@ def _absolute_http_url(value: str) -> str:
 
 # A base URL (hub, Alertmanager, Loki, Grafana): absolute, without a trailing slash.
 HttpUrl = Annotated[str, AfterValidator(_absolute_http_url)]
+
+
+def _known_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {value!r}: use an IANA name like Europe/Berlin or UTC"
+        ) from None
+    return value
+
+
+# An IANA time zone name, checked when the config is read.
+TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
 
 
 class StrictModel(BaseModel):

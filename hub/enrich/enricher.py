@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from hub.channels.model import LogLine
 from hub.config.enrich import GrafanaConfig, LokiConfig
 from hub.enrich.logql import LogQLTemplateError, render_logql
 from hub.enrich.loki import COUNT_LIMIT, EnrichmentError, LogExcerpt, LokiClient, explore_url
@@ -26,7 +27,7 @@ class EnrichmentResult:
 
     runbook_name: str | None = None
     runbook_url: str | None = None
-    log_lines: tuple[str, ...] = ()
+    log_lines: tuple[LogLine, ...] = ()  # oldest first
     log_summary: str | None = None
     logs_unavailable: str | None = None
     explore_url: str | None = None
@@ -77,8 +78,13 @@ async def enrich(
     runbooks: RunbookIndex,
     grafana: GrafanaConfig | None = None,
     external_url: str | None = None,
+    fetch_logs: bool = True,
 ) -> EnrichmentResult:
-    """Everything a message adds to the alerts; failures become ``logs_unavailable``."""
+    """Everything a message adds to the alerts; failures become ``logs_unavailable``.
+
+    With ``fetch_logs`` off (an edit of a message already sent) the links are built but
+    Loki is not asked again.
+    """
     runbook: Runbook | None = None
     try:
         runbook = runbooks.find(labels)
@@ -100,6 +106,7 @@ async def enrich(
             loki=loki,
             runbook=runbook,
             grafana=grafana,
+            fetch_logs=fetch_logs,
         )
     except Exception:
         _log.exception("log enrichment failed")
@@ -121,6 +128,7 @@ async def _with_logs(
     loki: LokiClient,
     runbook: Runbook | None,
     grafana: GrafanaConfig | None,
+    fetch_logs: bool,
 ) -> EnrichmentResult:
     config = loki.config
     template = select_query_template(labels, runbook, config)
@@ -133,6 +141,8 @@ async def _with_logs(
         return replace(base, logs_unavailable="query template error")
     start, end = starts_at - config.window_before, starts_at + config.window_after
     link = explore_url(grafana, query, start, end) if grafana else None
+    if not fetch_logs:
+        return replace(base, explore_url=link)
     try:
         excerpt = await loki.query_range(query, start, end)
     except EnrichmentError as exc:

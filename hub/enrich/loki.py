@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
+from hub.channels.model import LogLine
 from hub.config.enrich import GrafanaConfig, LokiConfig
 
 QUERY_RANGE_PATH = "/loki/api/v1/query_range"
@@ -29,6 +30,7 @@ WINDOW_ROUNDING = timedelta(seconds=30)
 """Windows are widened to this grid so alerts starting seconds apart share one query."""
 _NEGATIVE_TTL = timedelta(seconds=5)
 _ELLIPSIS = "…"
+_TIME_PREFIX_BYTES = len("00:00:00 ")
 
 
 class EnrichmentFailureKind(StrEnum):
@@ -53,7 +55,7 @@ class EnrichmentError(Exception):
 class LogExcerpt:
     """The newest matching lines (oldest first, newest last) and how many matched in all."""
 
-    lines: tuple[str, ...]
+    lines: tuple[LogLine, ...]
     total_matching: int
     window: timedelta
     query: str
@@ -81,6 +83,10 @@ def round_window(start: datetime, end: datetime) -> tuple[datetime, datetime]:
 
 def _to_ns(value: datetime) -> int:
     return round(value.timestamp()) * 1_000_000_000
+
+
+def _from_ns(ns: int) -> datetime:
+    return datetime.fromtimestamp(ns / 1_000_000_000, UTC)
 
 
 class LokiClient:
@@ -216,16 +222,17 @@ def _cut_line(line: str, max_chars: int) -> str:
     return line[: max_chars - 1] + _ELLIPSIS
 
 
-def _fit_bytes(lines: list[str], max_bytes: int) -> list[str]:
-    """Keep the newest lines whose UTF-8 size (one newline each) fits in ``max_bytes``."""
-    kept: list[str] = []
+def _fit_bytes(lines: list[LogLine], max_bytes: int) -> list[LogLine]:
+    """Keep the newest lines whose UTF-8 size (time, text, newline) fits in ``max_bytes``."""
+    kept: list[LogLine] = []
     used = 0
     for line in reversed(lines):
-        size = len(line.encode()) + 1
+        size = _TIME_PREFIX_BYTES + len(line.text.encode()) + 1
         if used + size > max_bytes:
             if not kept:  # a single huge line: cut it rather than show nothing
-                cut = line.encode()[: max_bytes - 4].decode(errors="ignore")
-                kept.append(cut + _ELLIPSIS)
+                room = max(0, max_bytes - _TIME_PREFIX_BYTES - 4)
+                cut = line.text.encode()[:room].decode(errors="ignore")
+                kept.append(LogLine(line.at, cut + _ELLIPSIS))
             break
         kept.append(line)
         used += size
@@ -238,7 +245,7 @@ def build_excerpt(payload: Any, query: str, window: timedelta, config: LokiConfi
     entries = _entries(payload)
     entries.sort(key=lambda entry: entry[0])
     newest = entries[-config.max_lines :]
-    lines = [_cut_line(line, config.max_line_chars) for _, line in newest]
+    lines = [LogLine(_from_ns(ns), _cut_line(line, config.max_line_chars)) for ns, line in newest]
     return LogExcerpt(
         lines=tuple(_fit_bytes(lines, config.max_bytes)),
         total_matching=len(entries),

@@ -119,6 +119,9 @@ class MessageBody(GroupBody):
     reason_text: str | None = None
     digest_lines: tuple[str, ...] = ()
     footer_text: str | None = None
+    # An escalated message says who was told first, and when.
+    escalated_from: str | None = None
+    first_sent_at: datetime | None = None
 
     def _message_fields(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in MessageBody.model_fields}
@@ -129,8 +132,8 @@ class MessageBody(GroupBody):
     def to_reminder(self, sent: int, started_at: datetime) -> ReminderBody:
         return ReminderBody(**self._message_fields(), sent=sent, started_at=started_at)
 
-    def to_escalation(self) -> EscalationBody:
-        return EscalationBody(**self._message_fields())
+    def to_escalation(self, first_sent_at: datetime) -> EscalationBody:
+        return EscalationBody(**{**self._message_fields(), "first_sent_at": first_sent_at})
 
 
 class DeliverBody(MessageBody):

@@ -87,6 +87,7 @@ def build_handlers(
         metrics=metrics,
         external_url=config.external_url,
         enricher=enricher,
+        tz=config.tz,
     )
     return {
         OutboxKind.FLUSH: FlushHandler(engine, build_pipeline(config, names), metrics),

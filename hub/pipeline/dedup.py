@@ -27,8 +27,8 @@ def notify_kind(reason: NotifyReason, state: GroupState) -> NotifyKind:
     """The message layout for a decision: a group with nothing firing reads as resolved."""
     if not state.firing_ids:
         return NotifyKind.RESOLVED
-    if reason is NotifyReason.ACKNOWLEDGED:
-        return NotifyKind.ACKNOWLEDGED
+    if reason is NotifyReason.ACKNOWLEDGED or (state.acked and reason is NotifyReason.RESOLVED):
+        return NotifyKind.ACKNOWLEDGED  # a partial resolve of an acked group keeps the ack
     if reason is NotifyReason.REMINDER_DUE:
         return NotifyKind.REMINDER
     return NotifyKind.FIRING

@@ -9,7 +9,7 @@ import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -17,7 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from hub.api.metrics import HubMetrics
 from hub.channels.base import Channel
 from hub.channels.errors import DeliveryError, FailureReason
-from hub.channels.model import AlertView, Enrichment, Notification, NotifyKind, SentMessage
+from hub.channels.model import (
+    Acknowledgement,
+    AlertView,
+    Enrichment,
+    Escalation,
+    Notification,
+    NotifyKind,
+    SentMessage,
+)
 from hub.config.models import DeliveryConfig
 from hub.model.keys import group_hash
 from hub.model.outbox import DeliverBody
@@ -33,6 +41,8 @@ from hub.store.outbox import OutboxRow
 log = logging.getLogger(__name__)
 ChannelKey = tuple[str, str]
 Events = list[tuple[int, str, dict[str, Any]]]
+LINKED_KINDS = frozenset({NotifyKind.FIRING, NotifyKind.ACKNOWLEDGED})
+"""Messages that carry the runbook, dashboard and log links, first send and every edit."""
 
 
 def alert_view(v: IncidentView) -> AlertView:
@@ -55,9 +65,11 @@ def build_note(
     external_url: str,
     now: datetime,
     enrichment: Enrichment,
+    tz: tzinfo = UTC,
 ) -> Notification:
     """The render input for one delivery row; the incidents are read fresh from the store."""
     acked = next((v for v in views if v.acked_by), None)
+    escalated_from = body.escalated_from
     return Notification(
         kind=body.kind,
         receiver=body.receiver,
@@ -70,8 +82,11 @@ def build_note(
         incident_id=views[0].id,
         external_url=external_url,
         now=now,
-        acked_by=acked.acked_by if acked else None,
-        acked_at=acked.acked_at if acked else None,
+        ack=Acknowledgement(acked.acked_by, acked.acked_at or now)
+        if acked and acked.acked_by
+        else None,
+        escalation=Escalation(escalated_from, body.first_sent_at) if escalated_from else None,
+        tz=tz,
         enrichment=enrichment,
         reason_text=body.reason_text,
         digest_lines=body.digest_lines,
@@ -112,6 +127,7 @@ class DeliverHandler:
     metrics: HubMetrics
     external_url: str
     enricher: Enricher | None = None
+    tz: tzinfo = UTC
     _limits: dict[ChannelKey, asyncio.Semaphore] = field(default_factory=dict)
     _commits: GroupCommit = field(init=False)
 
@@ -131,7 +147,12 @@ class DeliverHandler:
             return
         enrichment, events = await self._enrich(job)
         note = build_note(
-            job.body, job.views, external_url=self.external_url, now=now, enrichment=enrichment
+            job.body,
+            job.views,
+            external_url=self.external_url,
+            now=now,
+            enrichment=enrichment,
+            tz=self.tz,
         )
         try:
             sent = await self._send(job, channel, note)
@@ -152,11 +173,14 @@ class DeliverHandler:
         return job, waits
 
     async def _enrich(self, job: Delivery) -> tuple[Enrichment, Events]:
-        """Only a new firing message is enriched; enrichment never fails the message."""
-        if self.enricher is None or job.body.kind is not NotifyKind.FIRING or job.body.in_place:
+        """Firing and acked messages are enriched; enrichment never fails the message.
+
+        An edit keeps every link but does not ask Loki again: it must be quick and sure.
+        """
+        if self.enricher is None or job.body.kind not in LINKED_KINDS:
             return Enrichment(), []
         view = job.views[0]
-        result = await self.enricher(view)
+        result = await self.enricher(view, fetch_logs=not job.body.in_place)
         events: Events = []
         if result.logs_unavailable:
             events.append((view.id, "enrichment_failed", {"reason": result.logs_unavailable}))

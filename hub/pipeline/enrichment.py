@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import aiohttp
 
@@ -16,7 +16,14 @@ from hub.enrich.runbooks import RunbookIndexHolder
 from hub.pipeline.stage import IncidentView
 
 log = logging.getLogger(__name__)
-Enricher = Callable[[IncidentView], Awaitable[EnrichmentResult]]
+
+
+class Enricher(Protocol):
+    """Enriches the message of one incident; ``fetch_logs`` off builds the links only."""
+
+    async def __call__(
+        self, view: IncidentView, *, fetch_logs: bool = True
+    ) -> EnrichmentResult: ...
 
 
 def to_enrichment(result: EnrichmentResult, view: IncidentView) -> Enrichment:
@@ -59,7 +66,7 @@ class HubEnricher:
             else None
         )
 
-    async def __call__(self, view: IncidentView) -> EnrichmentResult:
+    async def __call__(self, view: IncidentView, *, fetch_logs: bool = True) -> EnrichmentResult:
         return await enrich(
             view.labels,
             view.annotations,
@@ -68,4 +75,5 @@ class HubEnricher:
             runbooks=self.runbooks.current,
             grafana=self.config.grafana,
             external_url=self.config.external_url,
+            fetch_logs=fetch_logs,
         )

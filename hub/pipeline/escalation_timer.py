@@ -28,6 +28,6 @@ class EscalationTimerStage:
         if not wanted:
             return alerts
         key = escalation_key(group_hash(ctx.group_key), ctx.receiver, min(a.id for a in wanted))
-        body = message_of(ctx, wanted, ctx.notice).to_escalation()
+        body = message_of(ctx, wanted, ctx.notice).to_escalation(first_sent_at=ctx.now)
         await enqueue(ctx.conn, key, body, ctx.now + rule.after)
         return alerts

@@ -108,6 +108,7 @@ class EscalationHandler(_FollowUp):
             if rule is not None and waiting:
                 body = due.replaced(
                     receiver=rule.escalate_to,
+                    escalated_from=due.receiver,
                     incident_ids=tuple(v.id for v in waiting),
                     reason=NotifyReason.ESCALATED,
                     kind=NotifyKind.FIRING,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from statistics import median
 from typing import TypedDict
 
-MIN_INCIDENTS_FOR_ADVICE = 5  # fewer incidents say nothing reliable about a rule
+from hub.channels.wording import format_duration_human
+
 SELF_RESOLVE_SHARE = 0.8  # this share resolving on its own quickly means `for:` is too short
 # (resolved within, suggested `for:`) in seconds, shortest first.
 SELF_RESOLVE_STEPS = ((60, "2m"), (120, "3m"), (180, "5m"), (300, "10m"), (600, "15m"))
@@ -18,7 +20,7 @@ MAX_MESSAGES_PER_INCIDENT = 3.0  # more than this per incident is nagging
 
 @dataclass(frozen=True)
 class AlertStats:
-    """What the store counted for one alertname over ``window_days``."""
+    """What the store counted for one alertname in the report's window."""
 
     alertname: str
     notifications_received: int  # webhook notifications naming this alert
@@ -29,7 +31,15 @@ class AlertStats:
     self_resolve_seconds: Sequence[float]  # the same, for incidents resolved with no ack
     flapping_episodes: int
     acked_incidents: int
-    window_days: float
+    history: timedelta  # from the first episode in the window to now: the evidence's span
+
+
+@dataclass(frozen=True)
+class AdviceMinimum:
+    """The evidence advice needs: this many episodes over at least this much history."""
+
+    episodes: int = 5
+    history: timedelta = timedelta(days=7)
 
 
 class NoiseRow(TypedDict):
@@ -45,16 +55,19 @@ class NoiseRow(TypedDict):
     median_resolve_seconds: float | None
     flapping_episodes: int
     ack_rate: float | None
+    looked_at: str  # "6 episodes over 12 h"
     advice: list[str]
 
 
-def build_noise_report(stats: Sequence[AlertStats]) -> list[NoiseRow]:
+def build_noise_report(
+    stats: Sequence[AlertStats], minimum: AdviceMinimum = AdviceMinimum()
+) -> list[NoiseRow]:
     """One row per alertname, noisiest (most messages, then most suppressed) first."""
-    rows = [_row(s) for s in stats]
+    rows = [_row(s, minimum) for s in stats]
     return sorted(rows, key=lambda r: (-r["messages_sent"], -r["suppressed_total"], r["alertname"]))
 
 
-def _row(s: AlertStats) -> NoiseRow:
+def _row(s: AlertStats, minimum: AdviceMinimum) -> NoiseRow:
     return NoiseRow(
         alertname=s.alertname,
         notifications_received=s.notifications_received,
@@ -66,14 +79,38 @@ def _row(s: AlertStats) -> NoiseRow:
         median_resolve_seconds=median(s.resolve_seconds) if s.resolve_seconds else None,
         flapping_episodes=s.flapping_episodes,
         ack_rate=_ratio(s.acked_incidents, s.incidents),
-        advice=advice(s),
+        looked_at=looked_at(s),
+        advice=advice(s, minimum),
     )
 
 
-def advice(s: AlertStats) -> list[str]:
-    """Plain advice derived from the numbers; none until there are enough incidents."""
-    if s.incidents < MIN_INCIDENTS_FOR_ADVICE:
-        return []
+def looked_at(s: AlertStats) -> str:
+    """The evidence: ``6 episodes over 12 h``."""
+    noun = "episode" if s.incidents == 1 else "episodes"
+    return f"{s.incidents} {noun} over {format_duration_human(s.history)}"
+
+
+def missing_evidence(s: AlertStats, minimum: AdviceMinimum) -> str | None:
+    """How much more data advice needs, or None when there is enough."""
+    lacking = []
+    if s.incidents < minimum.episodes:
+        more = minimum.episodes - s.incidents
+        lacking.append(f"{more} more episode{'' if more == 1 else 's'}")
+    if s.history < minimum.history:
+        lacking.append(f"{format_duration_human(minimum.history - s.history)} more history")
+    if not lacking:
+        return None
+    return (
+        f"no advice yet: {looked_at(s)}; advice needs {minimum.episodes} episodes over"
+        f" {format_duration_human(minimum.history)} ({' and '.join(lacking)})"
+    )
+
+
+def advice(s: AlertStats, minimum: AdviceMinimum = AdviceMinimum()) -> list[str]:
+    """Plain advice derived from the numbers; below the minimum, what more data it needs."""
+    missing = missing_evidence(s, minimum)
+    if missing is not None:
+        return [missing]
     found = [_self_resolve_advice(s), _ack_advice(s), _flapping_advice(s), _messages_advice(s)]
     return [text for text in found if text is not None]
 
@@ -91,16 +128,15 @@ def _self_resolve_advice(s: AlertStats) -> str | None:
 
 
 def _ack_advice(s: AlertStats) -> str | None:
-    days = _days(s.window_days)
     if s.acked_incidents == 0:
         return (
-            f"{s.alertname} was never acknowledged in {days}: "
+            f"{s.alertname} was never acknowledged in {looked_at(s)}: "
             "lower its severity or route it to email"
         )
     rate = s.acked_incidents / s.incidents
     if rate < LOW_ACK_RATE:
         return (
-            f"{s.alertname} was acknowledged in only {_percent(rate)} of incidents in {days}: "
+            f"{s.alertname} was acknowledged in only {_percent(rate)} of {looked_at(s)}: "
             "lower its severity or route it to email"
         )
     return None
@@ -110,7 +146,7 @@ def _flapping_advice(s: AlertStats) -> str | None:
     if s.flapping_episodes == 0 or s.flapping_episodes / s.incidents < FLAPPING_SHARE:
         return None
     return (
-        f"{s.alertname} flapped {s.flapping_episodes} times in {_days(s.window_days)}: "
+        f"{s.alertname} flapped {s.flapping_episodes} times in {looked_at(s)}: "
         "add `keep_firing_for:` to its rule or smooth its expression (e.g. avg_over_time)"
     )
 
@@ -131,10 +167,3 @@ def _ratio(part: int, whole: int) -> float | None:
 
 def _percent(share: float) -> str:
     return f"{round(share * 100)} %"
-
-
-def _days(window_days: float) -> str:
-    if window_days == 1:
-        return "1 day"
-    text = f"{window_days:g}" if window_days == int(window_days) else f"{window_days:.1f}"
-    return f"{text} days"

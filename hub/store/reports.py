@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hub.reports.noise import AlertStats
 from hub.store.schema import identity_state, incident_events, incidents
 
-SECONDS_PER_DAY = 86400.0
 UNKNOWN_REASON = "unknown"  # a ``suppressed`` event without a reason (never written on purpose)
 
 _ACKED: ColumnElement[bool] = or_(
@@ -45,6 +44,7 @@ class _Tally:
     resolve_seconds: list[float] = field(default_factory=list)
     self_resolve_seconds: list[float] = field(default_factory=list)
     flapping_episodes: int = 0
+    first_started_at: datetime | None = None
 
 
 async def load_alert_stats(
@@ -57,11 +57,10 @@ async def load_alert_stats(
     await _count_messages(conn, since, tallies)
     await _collect_resolve_times(conn, since, tallies)
     await _count_flap_episodes(conn, since, tallies)
-    window_days = (now - since).total_seconds() / SECONDS_PER_DAY
-    return [_stats(name, tally, window_days) for name, tally in sorted(tallies.items())]
+    return [_stats(name, tally, now) for name, tally in sorted(tallies.items())]
 
 
-def _stats(alertname: str, t: _Tally, window_days: float) -> AlertStats:
+def _stats(alertname: str, t: _Tally, now: datetime) -> AlertStats:
     return AlertStats(
         alertname=alertname,
         # Each incident is one firing notification, each re-send bumped duplicate_count,
@@ -74,7 +73,7 @@ def _stats(alertname: str, t: _Tally, window_days: float) -> AlertStats:
         self_resolve_seconds=t.self_resolve_seconds,
         flapping_episodes=t.flapping_episodes,
         acked_incidents=t.acked,
-        window_days=window_days,
+        history=max(now - (t.first_started_at or now), timedelta(0)),
     )
 
 
@@ -91,13 +90,17 @@ async def _count_incidents(
             func.count().label("incidents"),
             func.coalesce(func.sum(incidents.c.duplicate_count), 0).label("duplicates"),
             func.coalesce(func.sum(_ACKED_AS_INT), 0).label("acked"),
+            func.min(incidents.c.started_at).label("first_started_at"),
         )
         .where(_in_window(since))
         .group_by(incidents.c.alertname)
     )
     for row in rows:
         tallies[row.alertname] = _Tally(
-            incidents=int(row.incidents), duplicates=int(row.duplicates), acked=int(row.acked)
+            incidents=int(row.incidents),
+            duplicates=int(row.duplicates),
+            acked=int(row.acked),
+            first_started_at=row.first_started_at,
         )
 
 

@@ -9,13 +9,35 @@ from typing import Any
 
 import pytest
 
-from hub.channels.model import AlertView, Enrichment, Notification, NotifyKind
+from hub.channels.model import (
+    Acknowledgement,
+    AlertView,
+    Enrichment,
+    LogLine,
+    Notification,
+    NotifyKind,
+)
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
 
 NOW = datetime(2025, 3, 4, 3, 18, tzinfo=UTC)
 STARTED = NOW - timedelta(minutes=6)
 EXTERNAL_URL = "https://hub.example.org"
+# Acked through the API as "ayse"; Telegram knows the same person as @ayse.
+ACK = Acknowledgement(
+    by="ayse", at=datetime(2025, 3, 4, 3, 15, tzinfo=UTC), handles={"telegram": "@ayse"}
+)
+LOG_LINES = (
+    LogLine(
+        datetime(2025, 3, 4, 3, 11, 58, tzinfo=UTC),
+        "ERROR inference failed: CUDA out of memory (request r-81f2)",
+    ),
+    LogLine(
+        datetime(2025, 3, 4, 3, 11, 59, tzinfo=UTC),
+        "ERROR inference failed: CUDA out of memory (request r-81f7)",
+    ),
+    LogLine(datetime(2025, 3, 4, 3, 12, 3, tzinfo=UTC), "WARN  queue depth 412 > 256"),
+)
 COMMON = {
     "alertname": "HighErrorRate",
     "namespace": "prod",
@@ -58,10 +80,7 @@ def make_note(kind: NotifyKind = NotifyKind.FIRING, **changes: Any) -> Notificat
         enrichment=Enrichment(
             runbook_name="HighErrorRate",
             runbook_url="https://runbooks.example.org/high-error-rate",
-            log_lines=(
-                "03:11:58 ERROR inference failed: CUDA out of memory (request r-81f2)",
-                "03:12:03 WARN  queue depth 412 > 256",
-            ),
+            log_lines=LOG_LINES,
             log_summary="Loki · last 5 min · 3 of 42 matching lines",
             explore_url="https://grafana.example.org/explore?left=x&y=1",
         ),

@@ -89,7 +89,7 @@ async def test_plain_send_is_multipart_with_message_id(
 ) -> None:
     sent = await EmailChannel(_config(plain_server), external_url=EXTERNAL_URL).send(make_note())
     [message] = handler.messages
-    assert message["Subject"] == "[FIRING:3] HighErrorRate prod/model-api (critical)"
+    assert message["Subject"] == "🔴 [FIRING:3] HighErrorRate prod/model-api (critical)"
     assert message["Message-ID"] == sent.message_id == sent.thread_id
     assert sent.message_id.endswith("@example.org>")
     parts = _parts(message)

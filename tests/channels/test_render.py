@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from hub.channels.fit import cut_html, utf16_len
-from hub.channels.model import Enrichment, Notification, NotifyKind
+from hub.channels.model import Enrichment, LogLine, Notification, NotifyKind
 from hub.channels.render import (
     TELEGRAM_LIMIT,
     TemplateFormat,
@@ -23,7 +23,7 @@ from hub.channels.render import (
     render_telegram,
     render_view,
 )
-from tests.channels.conftest import NOW, make_alert, make_note
+from tests.channels.conftest import ACK, NOW, make_alert, make_note
 
 HOSTILE = '<script>alert(1)</script> &amp; *bold* <!channel> <b>x</b> "q"'
 
@@ -31,7 +31,7 @@ HOSTILE = '<script>alert(1)</script> &amp; *bold* <!channel> <b>x</b> "q"'
 @pytest.mark.parametrize(
     ("delta", "expected"),
     [
-        (timedelta(seconds=20), "under 1 min"),
+        (timedelta(seconds=20), "20 s"),
         (timedelta(minutes=6), "6 min"),
         (timedelta(hours=2, minutes=5), "2 h 5 min"),
         (timedelta(hours=3), "3 h"),
@@ -73,7 +73,7 @@ def test_logs_unavailable_line_and_no_prometheus_link_without_generator_url() ->
 @pytest.mark.parametrize(
     ("kind", "first_line"),
     [
-        (NotifyKind.ACKNOWLEDGED, "<b>🟠 ACKED by @ayse · critical · HighErrorRate</b>"),
+        (NotifyKind.ACKNOWLEDGED, "<b>🟠 ACKED by @ayse at 03:15 · critical · HighErrorRate</b>"),
         (NotifyKind.RESOLVED, "<b>✅ RESOLVED after 18 min · HighErrorRate</b>"),
         (NotifyKind.FLAPPING, "<b>🔁 FLAPPING · HighErrorRate · prod / model-api</b>"),
     ],
@@ -86,8 +86,7 @@ def test_state_first_lines(kind: NotifyKind, first_line: str) -> None:
     )
     note = make_note(
         kind,
-        acked_by="@ayse",
-        acked_at=NOW,
+        ack=ACK,
         alerts=resolved_alerts if kind == NotifyKind.RESOLVED else make_note().alerts,
     )
     assert render_telegram(note).splitlines()[0] == first_line
@@ -125,7 +124,7 @@ def _hostile_note() -> Notification:
         alerts=(alert,),
         common_labels={"alertname": HOSTILE, "namespace": "prod", "severity": "critical"},
         common_annotations={"summary": HOSTILE},
-        enrichment=Enrichment(log_lines=(HOSTILE,), log_summary=HOSTILE),
+        enrichment=Enrichment(log_lines=(LogLine(NOW, HOSTILE),), log_summary=HOSTILE),
     )
 
 
@@ -224,14 +223,14 @@ def test_cut_html_never_splits_tags_or_entities(limit: int) -> None:
 @pytest.mark.parametrize(
     ("kind", "subject"),
     [
-        (NotifyKind.FIRING, "[FIRING:3] HighErrorRate prod/model-api (critical)"),
+        (NotifyKind.FIRING, "🔴 [FIRING:3] HighErrorRate prod/model-api (critical)"),
         (NotifyKind.RESOLVED, "Re: [RESOLVED] HighErrorRate prod/model-api"),
-        (NotifyKind.ACKNOWLEDGED, "Re: [ACKED by @ayse] HighErrorRate prod/model-api"),
+        (NotifyKind.ACKNOWLEDGED, "Re: [ACKED by ayse] HighErrorRate prod/model-api"),
     ],
     ids=["firing", "resolved", "ack"],
 )
 def test_email_subjects(kind: NotifyKind, subject: str) -> None:
-    assert email_subject(make_note(kind, acked_by="@ayse")) == subject
+    assert email_subject(make_note(kind, ack=ACK)) == subject
 
 
 def test_email_subject_has_no_header_injection() -> None:

@@ -12,7 +12,7 @@ from hub.channels.errors import DeliveryError, FailureReason
 from hub.channels.model import NotifyKind
 from hub.channels.slack import SlackChannel, build_blocks
 from hub.config.receivers import SlackConfig
-from tests.channels.conftest import EXTERNAL_URL, make_alert, make_note
+from tests.channels.conftest import ACK, EXTERNAL_URL, make_alert, make_note
 from tests.fakes.slack_api import FakeSlack
 
 ChannelFactory = Callable[..., SlackChannel]
@@ -64,11 +64,11 @@ async def test_update_rewrites_and_replies_in_thread(
 ) -> None:
     channel = make_channel()
     first = await channel.send(make_note())
-    reply = await channel.update(make_note(NotifyKind.ACKNOWLEDGED, acked_by="@ayse"), first)
+    reply = await channel.update(make_note(NotifyKind.ACKNOWLEDGED, ack=ACK), first)
     [update] = fake_slack.calls_to("chat.update")
     assert update.params["ts"] == first.thread_id
     assert update.params["channel"] == FakeSlack.channel_id("#alerts")
-    assert update.params["blocks"][0]["text"]["text"].startswith("🟠 ACKED by @ayse")
+    assert update.params["blocks"][0]["text"]["text"].startswith("🟠 ACKED by ayse at 03:15")
     assert all(b["type"] != "actions" for b in update.params["blocks"])  # Ack button gone
     thread = fake_slack.calls_to("chat.postMessage")[1]
     assert thread.params["thread_ts"] == first.thread_id

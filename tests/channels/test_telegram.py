@@ -17,7 +17,7 @@ from hub.channels.telegram import (
     parse_callback_data,
 )
 from hub.config.receivers import TelegramConfig
-from tests.channels.conftest import EXTERNAL_URL, make_note
+from tests.channels.conftest import ACK, EXTERNAL_URL, make_note
 from tests.fakes.telegram_api import FakeTelegram
 
 
@@ -67,7 +67,7 @@ async def test_ack_edits_in_place_and_drops_button(
     channel: TelegramChannel, fake_telegram: FakeTelegram
 ) -> None:
     first = await channel.send(make_note())
-    again = await channel.update(make_note(NotifyKind.ACKNOWLEDGED, acked_by="@ayse"), first)
+    again = await channel.update(make_note(NotifyKind.ACKNOWLEDGED, ack=ACK), first)
     assert again == first
     [edit] = fake_telegram.calls_to("editMessageText")
     assert edit.params["message_id"] in (1, "1")
@@ -81,7 +81,7 @@ async def test_identical_update_is_not_an_error(
     channel: TelegramChannel, fake_telegram: FakeTelegram
 ) -> None:
     first = await channel.send(make_note())
-    ack = make_note(NotifyKind.ACKNOWLEDGED, acked_by="@ayse")
+    ack = make_note(NotifyKind.ACKNOWLEDGED, ack=ACK)
     await channel.update(ack, first)
     await channel.update(ack, first)  # Telegram: "message is not modified"
     assert len(fake_telegram.calls_to("editMessageText")) == 2

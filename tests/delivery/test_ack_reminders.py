@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -37,7 +38,7 @@ async def test_ack_edits_message_and_stops_reminders(make_rig: RigFactory) -> No
         )
         assert resp.status == 200
         edit = await eventually(lambda: rig.tg.calls_to("editMessageText"))
-        assert "ACKED by ayse" in edit[-1].params["text"]
+        assert re.match(r"<b>🟠 ACKED by ayse at \d\d:\d\d · critical", edit[-1].params["text"])
 
         # The next reminder to come due sees the ack and ends the chain.
         await eventually(lambda: rig.suppressed("HighErrorRate", "acknowledged"))
@@ -135,7 +136,13 @@ async def test_unacknowledged_critical_escalates(make_rig: RigFactory) -> None:
         lead = await eventually(
             lambda: [c for c in rig.tg.calls_to("sendMessage") if c.params["chat_id"] == "-2002"]
         )
-        assert "HighErrorRate" in lead[0].params["text"]
+        first, second = lead[0].params["text"].splitlines()[:2]
+        assert re.fullmatch(
+            r"<b>⬆ ESCALATED: critical, unacknowledged for \d s"
+            r" · first sent to oncall at \d\d:\d\d</b>",
+            first,
+        ), first
+        assert second == "<b>🔴 FIRING · critical · HighErrorRate</b>"
         detail = await rig.incident("HighErrorRate")
         escalated = [e for e in detail["timeline"] if e["type"] == "escalated"]
         assert escalated[0]["detail"]["to"] == "lead"

@@ -22,7 +22,7 @@ async def test_one_critical_alert_one_message_per_channel(rig: Rig) -> None:
     assert "HighErrorRate" in text
     assert "FIRING" in text
     subject = rig.smtp.messages[0]["Subject"]
-    assert subject.startswith("[FIRING:1] HighErrorRate")
+    assert subject.startswith("🔴 [FIRING:1] HighErrorRate")
 
     incident = await rig.incident("HighErrorRate")
     types = [e["type"] for e in incident["timeline"]]

@@ -98,7 +98,7 @@ async def test_one_message_per_routed_channel_and_resolve_updates_in_place(e2e: 
     sent = ch.tg.calls_to("sendMessage")[0].params
     assert "E2EFanout" in sent["text"]
     assert "FIRING" in sent["text"]
-    assert ch.smtp.messages[0]["Subject"].startswith("[FIRING:1] E2EFanout")
+    assert ch.smtp.messages[0]["Subject"].startswith("🔴 [FIRING:1] E2EFanout")
 
     await e2e.resolve()
     edits = await eventually(lambda: ch.tg.calls_to("editMessageText"), timeout=10)

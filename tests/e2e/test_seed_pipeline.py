@@ -9,6 +9,7 @@ a copy of ``config/prometheus/ml-alerts.yml`` with ``for: 1s``, Debian's Alertma
 from __future__ import annotations
 
 import json
+import re
 import signal
 from datetime import UTC, datetime
 from pathlib import Path
@@ -116,7 +117,9 @@ async def test_model_service_errors_reach_telegram_and_email_with_runbook_and_lo
     text = sent[0].params["text"]
     assert f'<a href="{runbook_link}">Runbook: HighErrorRate</a>' in text, text
     excerpt = text.split("<pre>", 1)[1].split("</pre>", 1)[0]
-    assert excerpt.splitlines() == [str(escape(line)) for line in LOG_LINES]
+    # oldest first, each with the time Loki stored it (HH:MM:SS, UTC)
+    assert [line[9:] for line in excerpt.splitlines()] == [str(escape(x)) for x in LOG_LINES]
+    assert all(re.match(r"\d\d:\d\d:\d\d $", line[:9]) for line in excerpt.splitlines())
     assert "answered 503 &lt;retry&gt;" in excerpt
 
     mail = html_part(mails[0])

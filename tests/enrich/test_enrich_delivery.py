@@ -20,7 +20,7 @@ from aiosmtpd.controller import Controller
 
 from hub.api.keys import RUNBOOKS
 from hub.app import create_app
-from hub.serve import reload_runbooks
+from hub.reload import reload_runbooks
 from tests.conftest import api_headers, fixture_bytes, intake_headers, make_config
 from tests.fakes.loki_api import FakeLoki
 from tests.fakes.telegram_api import FakeTelegram
@@ -133,10 +133,10 @@ async def test_messages_carry_runbook_link_and_escaped_log_excerpt(
 
     assert f'<a href="{RUNBOOK_LINK}">Runbook: HighErrorRate</a>' in text
     excerpt = text.split("<pre>", 1)[1].split("</pre>", 1)[0]
-    assert excerpt.splitlines() == [
-        "ERROR inference failed: CUDA out of memory",
-        "ERROR upstream feature-store returned 503",
-        "WARN &lt;script&gt;alert(1)&lt;/script&gt; &amp; friends",
+    assert excerpt.splitlines() == [  # oldest first, each with its time
+        "22:07:01 ERROR inference failed: CUDA out of memory",
+        "22:07:11 ERROR upstream feature-store returned 503",
+        "22:07:21 WARN &lt;script&gt;alert(1)&lt;/script&gt; &amp; friends",
     ]
     assert "<script>" not in text
     assert "Loki · last 5 min · 3 of 3 matching lines" in text

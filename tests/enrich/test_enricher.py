@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from hub.channels.model import LogLine
 from hub.config.enrich import GrafanaConfig, LokiConfig
 from hub.enrich.enricher import enrich, format_window, log_summary
 from hub.enrich.loki import LogExcerpt, LokiClient
@@ -64,7 +65,10 @@ async def test_full_enrichment(session: aiohttp.ClientSession, loki: FakeLoki) -
     )
     assert result.runbook_name == "HighErrorRate"
     assert result.runbook_url == "https://hub.example.com/runbooks/HighErrorRate"
-    assert result.log_lines == tuple(f"ERROR inference failed #{i}" for i in (39, 40, 41))
+    assert [line.text for line in result.log_lines] == [
+        f"ERROR inference failed #{i}" for i in (39, 40, 41)
+    ]
+    assert [line.at for line in result.log_lines] == sorted(line.at for line in result.log_lines)
     assert result.log_summary == "Loki · last 5 min · 3 of 42 matching lines"
     assert result.logs_unavailable is None
     assert result.explore_url is not None
@@ -73,6 +77,28 @@ async def test_full_enrichment(session: aiohttp.ClientSession, loki: FakeLoki) -
     assert loki.queries[0].params["query"] == (
         '{namespace="prod", app="model-api"} |~ "(?i)error|exception|traceback"'
     )
+
+
+async def test_links_only_for_an_edit_do_not_ask_loki(
+    session: aiohttp.ClientSession, loki: FakeLoki
+) -> None:
+    result = await enrich(
+        LABELS,
+        {},
+        T0,
+        loki=client(session, loki.url),
+        runbooks=RUNBOOKS,
+        grafana=GRAFANA,
+        external_url="https://hub.example.com",
+        fetch_logs=False,
+    )
+    assert loki.queries == []
+    assert result.runbook_url == "https://hub.example.com/runbooks/HighErrorRate"
+    assert result.dashboards[0].title == "Model service overview"
+    assert result.explore_url is not None
+    assert result.explore_url.startswith("https://grafana.example.com/explore?")
+    assert result.log_lines == ()
+    assert result.logs_unavailable is None
 
 
 async def test_timeout_never_blocks(session: aiohttp.ClientSession, loki: FakeLoki) -> None:
@@ -165,9 +191,11 @@ def test_format_window(window: timedelta, text: str) -> None:
 
 def test_summary_counts_capped_and_singular() -> None:
     window = timedelta(minutes=6)
-    capped = LogExcerpt(lines=("a",) * 15, total_matching=1000, window=window, query="q")
+    capped = LogExcerpt(
+        lines=(LogLine(T0, "a"),) * 15, total_matching=1000, window=window, query="q"
+    )
     assert log_summary(capped, timedelta(minutes=5)) == (
         "Loki · last 5 min · 15 of 1000+ matching lines"
     )
-    one = LogExcerpt(lines=("a",), total_matching=1, window=window, query="q")
+    one = LogExcerpt(lines=(LogLine(T0, "a"),), total_matching=1, window=window, query="q")
     assert log_summary(one, timedelta(minutes=5)) == "Loki · last 5 min · 1 of 1 matching line"

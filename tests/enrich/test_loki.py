@@ -62,7 +62,12 @@ async def test_success_merges_streams_newest_last(
 ) -> None:
     client = LokiClient(session, config(loki.url, max_lines=3))
     excerpt = await client.query_range(QUERY, T0 - timedelta(minutes=5), T0 + timedelta(minutes=1))
-    assert excerpt.lines == ("x2 ERROR line 57", "x1 ERROR line 58", "x2 ERROR line 59")
+    # oldest first, each with its own time, whichever stream it came from
+    assert [(line.at, line.text) for line in excerpt.lines] == [
+        (T0 - timedelta(seconds=3), "x2 ERROR line 57"),
+        (T0 - timedelta(seconds=2), "x1 ERROR line 58"),
+        (T0 - timedelta(seconds=1), "x2 ERROR line 59"),
+    ]
     assert excerpt.total_matching == 60
     assert excerpt.query == QUERY
     assert excerpt.window == timedelta(minutes=6, seconds=30)
@@ -214,7 +219,7 @@ def _payload(*streams: list[tuple[int, str]]) -> dict[str, Any]:
             {"max_line_chars": 16}, ["x" * 40], ("x" * 15 + "…",), id="line-cut-with-ellipsis"
         ),
         pytest.param(
-            {"max_bytes": 64, "max_line_chars": 40},
+            {"max_bytes": 90, "max_line_chars": 40},
             ["a" * 30, "b" * 30, "c" * 30],
             ("b" * 30, "c" * 30),
             id="bytes-drop-oldest",
@@ -222,7 +227,7 @@ def _payload(*streams: list[tuple[int, str]]) -> dict[str, Any]:
         pytest.param(
             {"max_bytes": 64, "max_line_chars": 100},
             ["é" * 90],
-            ("é" * 30 + "…",),
+            ("é" * 25 + "…",),
             id="one-huge-line-cut-on-utf8-boundary",
         ),
         pytest.param({}, ["trailing\n"], ("trailing",), id="trailing-newline"),
@@ -232,9 +237,10 @@ def test_excerpt_limits(overrides: dict[str, Any], lines: list[str], expected: t
     cfg = config("http://loki", **overrides)
     payload = _payload([(i + 1, line) for i, line in enumerate(lines)])
     excerpt = build_excerpt(payload, "q", timedelta(minutes=6), cfg)
-    assert excerpt.lines == expected
+    assert tuple(line.text for line in excerpt.lines) == expected
     assert excerpt.total_matching == len(lines)
-    assert sum(len(line.encode()) + 1 for line in excerpt.lines) <= cfg.max_bytes
+    shown = sum(len(f"00:00:00 {line.text}\n".encode()) for line in excerpt.lines)
+    assert shown <= cfg.max_bytes
 
 
 @pytest.mark.parametrize(

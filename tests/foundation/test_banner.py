@@ -75,3 +75,13 @@ async def test_serving_the_demo_config_prints_its_tokens(tmp_path: Path) -> None
     assert f"credentials_file: {ALERTMANAGER_TOKEN_FILE}" in log
     assert f"echo {DEMO_INTAKE_TOKEN} > {ALERTMANAGER_TOKEN_FILE}" in log
     assert f"Bearer {DEMO_API_TOKEN}" in log
+    assert "No route reaches a Telegram, email or Slack receiver" in log
+    assert "nothing will be delivered (ready configs: config/examples/)" in log
+
+
+def test_a_config_that_delivers_says_nothing_of_it() -> None:
+    receiver = {"name": "tg", "telegram_configs": [{"bot_token": "1:x", "chat_id": 1}]}
+    config = make_config(
+        "sqlite+aiosqlite:///unused.db", route={"receiver": "tg"}, receivers=[receiver]
+    )
+    assert "nothing will be delivered" not in banner(config, "127.0.0.1", 9880)

@@ -25,9 +25,7 @@ def errors_of(text: str, env: dict[str, str] | None = None) -> list[str]:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        pytest.param(
-            BASE + "bogus: 1\n", "bogus: Extra inputs are not permitted", id="unknown-key"
-        ),
+        pytest.param(BASE + "bogus: 1\n", "bogus: unknown key", id="unknown-key"),
         pytest.param(
             BASE + "server: {listen: nope}\n", "server.listen: 'nope' is not host:port", id="listen"
         ),
@@ -90,7 +88,10 @@ def test_explicit_opt_out_of_tokens() -> None:
 
 def test_literal_secrets_warn_but_env_ones_do_not() -> None:
     loaded = parse_config("intake: {token: literal-1}\napi: {token: '${A:-x}'}\n", {})
-    assert loaded.warnings == ["intake.token: literal secret in the YAML; use ${ENV} or token_file"]
+    assert (
+        loaded.warnings[0] == "intake.token: literal secret in the YAML; use ${ENV} or token_file"
+    )
+    assert not any("literal secret" in w for w in loaded.warnings[1:])
 
 
 def test_secret_values_never_in_errors() -> None:

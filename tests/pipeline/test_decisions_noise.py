@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
-from hub.reports.noise import AlertStats, advice, build_noise_report
+from hub.reports.noise import AdviceMinimum, AlertStats, advice, build_noise_report
 
 QUIET = AlertStats(
     alertname="Quiet",
@@ -18,7 +19,7 @@ QUIET = AlertStats(
     self_resolve_seconds=[],
     flapping_episodes=0,
     acked_incidents=8,
-    window_days=14,
+    history=timedelta(days=14),
 )
 LATENCY = replace(
     QUIET,
@@ -35,7 +36,8 @@ FLAPPY = replace(QUIET, alertname="Flappy", flapping_episodes=3)
 CHATTY = replace(QUIET, alertname="Chatty", messages_sent=45)
 RARE = replace(QUIET, alertname="Rare", incidents=4, acked_incidents=0, messages_sent=40)
 QUICK_1M = replace(QUIET, alertname="Blip", self_resolve_seconds=[30.0] * 9)
-HALF_DAY = replace(DRIFT, window_days=0.5)
+HALF_DAY = replace(DRIFT, history=timedelta(hours=12))
+JUST_STARTED = replace(DRIFT, incidents=3, history=timedelta(minutes=3))
 
 ADVICE_CASES: list[tuple[str, AlertStats, list[str]]] = [
     ("healthy", QUIET, []),
@@ -55,18 +57,32 @@ ADVICE_CASES: list[tuple[str, AlertStats, list[str]]] = [
     (
         "never-acked",
         DRIFT,
-        ["DataDrift was never acknowledged in 14 days: lower its severity or route it to email"],
+        [
+            "DataDrift was never acknowledged in 10 episodes over 14 d: "
+            "lower its severity or route it to email"
+        ],
     ),
     (
-        "never-acked-fraction-of-day",
+        "enough-episodes-too-little-history",
         HALF_DAY,
-        ["DataDrift was never acknowledged in 0.5 days: lower its severity or route it to email"],
+        [
+            "no advice yet: 10 episodes over 12 h; advice needs 5 episodes over 7 d"
+            " (6 d 12 h more history)"
+        ],
+    ),
+    (
+        "three-minutes-of-data",
+        JUST_STARTED,
+        [
+            "no advice yet: 3 episodes over 3 min; advice needs 5 episodes over 7 d"
+            " (2 more episodes and 6 d 23 h more history)"
+        ],
     ),
     (
         "rarely-acked",
         LOW_ACK,
         [
-            "Ignored was acknowledged in only 5 % of incidents in 14 days: "
+            "Ignored was acknowledged in only 5 % of 20 episodes over 14 d: "
             "lower its severity or route it to email"
         ],
     ),
@@ -74,7 +90,7 @@ ADVICE_CASES: list[tuple[str, AlertStats, list[str]]] = [
         "flapping",
         FLAPPY,
         [
-            "Flappy flapped 3 times in 14 days: add `keep_firing_for:` to its rule "
+            "Flappy flapped 3 times in 10 episodes over 14 d: add `keep_firing_for:` to its rule "
             "or smooth its expression (e.g. avg_over_time)"
         ],
     ),
@@ -86,7 +102,11 @@ ADVICE_CASES: list[tuple[str, AlertStats, list[str]]] = [
             "or lengthen its reminder interval"
         ],
     ),
-    ("too-few-incidents", RARE, []),
+    (
+        "too-few-incidents",
+        RARE,
+        ["no advice yet: 4 episodes over 14 d; advice needs 5 episodes over 7 d (1 more episode)"],
+    ),
 ]
 
 
@@ -127,7 +147,24 @@ def test_build_noise_report_rows() -> None:
     assert never["median_resolve_seconds"] is None
     assert never["ack_rate"] is None
     assert never["messages_per_incident"] is None
-    assert never["advice"] == []
+    assert never["advice"] == [
+        "no advice yet: 0 episodes over 14 d; advice needs 5 episodes over 7 d (5 more episodes)"
+    ]
+    assert never["looked_at"] == "0 episodes over 14 d"
+
+
+@pytest.mark.parametrize(
+    ("minimum", "expected"),
+    [
+        (AdviceMinimum(episodes=3, history=timedelta(hours=12)), 1),
+        (AdviceMinimum(episodes=11, history=timedelta(hours=1)), 0),
+        (AdviceMinimum(episodes=1, history=timedelta(days=1)), 0),
+    ],
+    ids=["met", "episodes-short", "history-short"],
+)
+def test_the_minimum_is_configurable(minimum: AdviceMinimum, expected: int) -> None:
+    found = advice(HALF_DAY, minimum)
+    assert sum(not text.startswith("no advice yet") for text in found) == expected
 
 
 def test_build_noise_report_ties_by_suppressed_then_name() -> None:

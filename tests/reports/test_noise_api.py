@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.api.reports import SinceError, parse_since
-from tests.conftest import api_headers
+from hub.app import create_app
+from tests.conftest import ManualClock, api_headers, make_config
 from tests.reports import (
     CRAFTED,
     DEFAULT_SINCE,
@@ -19,6 +22,18 @@ from tests.reports import (
     seed_fixture_replay,
     seed_self_resolving,
 )
+
+# The crafted episodes span 12 h 8 min before NOW: enough history for advice here.
+MIN_HISTORY = "12h"
+
+
+@pytest.fixture
+async def hub(db_url: str, clock: ManualClock) -> AsyncIterator[Client]:
+    """The hub with advice from 5 episodes over 12 h (the shipped minimum is 7 days)."""
+    config = make_config(db_url, reports={"advice_min_history": MIN_HISTORY})
+    async with TestClient(TestServer(create_app(config, clock=clock))) as client:
+        yield client
+
 
 # HighErrorRate's startsAt 22:07:31.137763279Z (kept to the microsecond), endsAt 22:07:37.385023Z.
 HIGH_ERROR_RATE_RESOLVE_SECONDS = 6.24726
@@ -35,7 +50,11 @@ FIXTURE_REPLAY_ROWS: list[dict[str, Any]] = [
         "median_resolve_seconds": None,
         "flapping_episodes": 0,
         "ack_rate": 0.0,
-        "advice": [],
+        "looked_at": "3 episodes over 28 s",
+        "advice": [
+            "no advice yet: 3 episodes over 28 s; advice needs 5 episodes over 12 h"
+            " (2 more episodes and 11 h 59 min more history)"
+        ],
     },
     {
         "alertname": "HighErrorRate",
@@ -48,7 +67,11 @@ FIXTURE_REPLAY_ROWS: list[dict[str, Any]] = [
         "median_resolve_seconds": pytest.approx(HIGH_ERROR_RATE_RESOLVE_SECONDS, abs=1e-6),
         "flapping_episodes": 0,
         "ack_rate": 1.0,
-        "advice": [],
+        "looked_at": "1 episode over 28 s",
+        "advice": [
+            "no advice yet: 1 episode over 28 s; advice needs 5 episodes over 12 h"
+            " (4 more episodes and 11 h 59 min more history)"
+        ],
     },
     {
         "alertname": "DataDrift",
@@ -61,7 +84,11 @@ FIXTURE_REPLAY_ROWS: list[dict[str, Any]] = [
         "median_resolve_seconds": None,
         "flapping_episodes": 2,
         "ack_rate": 0.0,
-        "advice": [],
+        "looked_at": "1 episode over 28 s",
+        "advice": [
+            "no advice yet: 1 episode over 28 s; advice needs 5 episodes over 12 h"
+            " (4 more episodes and 11 h 59 min more history)"
+        ],
     },
 ]
 
@@ -69,7 +96,8 @@ SELF_RESOLVE_ADVICE = (
     f"{CRAFTED} resolved on its own in 83 % of episodes within 3 min: raise its `for:` to 5m"
 )
 NEVER_ACKED_ADVICE = (
-    f"{CRAFTED} was never acknowledged in 14 days: lower its severity or route it to email"
+    f"{CRAFTED} was never acknowledged in 6 episodes over 12 h 8 min:"
+    " lower its severity or route it to email"
 )
 
 
@@ -104,6 +132,7 @@ async def test_quick_self_resolving_episodes_advise_raising_for(
         "median_resolve_seconds": 150.0,
         "flapping_episodes": 0,
         "ack_rate": pytest.approx(ack_rate),
+        "looked_at": "6 episodes over 12 h 8 min",
         "advice": expected_advice,
     }
 
