@@ -12,7 +12,6 @@ from hub.api.acks import ack_handler
 from hub.api.health import healthz, metrics_handler, readyz
 from hub.api.incidents import get_incident_handler, list_incidents_handler
 from hub.api.keys import CLOCK, CONFIG, ENGINE, METRICS, RUNBOOKS, WORKER, WRITER
-from hub.api.metrics import HubMetrics
 from hub.api.reports import noise_report_handler
 from hub.api.silences import (
     alertmanager_ctx,
@@ -28,6 +27,7 @@ from hub.enrich.runbook_routes import add_runbook_routes
 from hub.intake.handler import receive_alertmanager
 from hub.intake.writer import IngestWriter
 from hub.logs import request_id_var
+from hub.metrics import HubMetrics
 from hub.store.engine import build_engine
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -16,7 +16,8 @@ from urllib.parse import urlencode
 import jinja2
 
 from hub.channels.fit import cut_html, cut_plain, fit_first
-from hub.channels.model import AlertView, Notification, NotifyKind
+from hub.channels.model import AlertView, Notification
+from hub.model.notify import NotifyKind
 
 TELEGRAM_LIMIT = 4096
 MAX_LIST_ITEMS = 20

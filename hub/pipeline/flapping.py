@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.pipeline.decisions.flapping import FlapConfig, FlapDecision, decide_flap
-from hub.pipeline.reasons import SuppressReason
+from hub.model.policies import FlapConfig
+from hub.model.reasons import SuppressReason
+from hub.pipeline.decisions.flapping import FlapDecision, decide_flap
 from hub.pipeline.stage import Alerts, FlushContext, IncidentView
 from hub.pipeline.suppress import record_suppressed
 from hub.store.dialect import insert_for

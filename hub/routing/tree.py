@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from hub.config.route import RouteConfig
-from hub.pipeline.decisions.quiet_hours import QuietHours
+from hub.model.quiet_hours import QuietHours
 from hub.routing.matchers import Matcher, all_match, format_matchers
 
 

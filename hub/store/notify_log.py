@@ -8,8 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.channels.model import SentMessage
-from hub.pipeline.decisions.dedup import LogEntry
+from hub.model.notify import LogEntry, SentMessage
 from hub.store.dialect import insert_for
 from hub.store.schema import OPEN_NOTIFICATION, notifications, notify_log
 

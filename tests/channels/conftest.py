@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from hub.channels.model import AlertView, Enrichment, Notification, NotifyKind
+from hub.channels.model import AlertView, Enrichment, Notification
+from hub.model.notify import NotifyKind
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from hub.channels.fit import cut_html, utf16_len
-from hub.channels.model import Enrichment, Notification, NotifyKind
+from hub.channels.model import Enrichment, Notification
 from hub.channels.render import (
     TELEGRAM_LIMIT,
     TemplateFormat,
@@ -23,6 +23,7 @@ from hub.channels.render import (
     render_telegram,
     render_view,
 )
+from hub.model.notify import NotifyKind
 from tests.channels.conftest import NOW, make_alert, make_note
 
 HOSTILE = '<script>alert(1)</script> &amp; *bold* <!channel> <b>x</b> "q"'

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from hub.api.metrics import HubMetrics
-from hub.channels.model import NotifyKind
+from hub.metrics import HubMetrics
+from hub.model.notify import NotifyKind
 from hub.model.outbox import (
     DeliverBody,
     DigestBody,
@@ -22,8 +22,8 @@ from hub.model.outbox import (
     SilenceStepBody,
     SilenceStepKind,
 )
+from hub.model.reasons import NotifyReason, SuppressReason
 from hub.pipeline.build import build_handlers
-from hub.pipeline.reasons import NotifyReason, SuppressReason
 from hub.pipeline.stage import FlushContext, StageOrderError
 from hub.routing.tree import Route
 from hub.store.engine import build_engine
