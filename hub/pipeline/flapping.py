@@ -81,7 +81,6 @@ async def _set_flapping(
 ) -> None:
     values: dict[str, Any] = {
         "fingerprint": fp,
-        "transitions": [],
         "flapping": int(flapping),
         "flap_started_at": now if flapping else None,
         "flap_episodes": int(new_episode),

@@ -88,7 +88,6 @@ async def remember_message(
         incident_id=incident_id,
         message_id=sent.message_id,
         thread_id=sent.thread_id,
-        state={},
         sent_at=now,
         updated_at=now,
     )
