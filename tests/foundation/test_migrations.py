@@ -86,8 +86,7 @@ async def test_0004_drops_the_empty_columns_and_keeps_the_rows(fresh_engine: Asy
     async with fresh_engine.connect() as conn:
         flap = (await conn.execute(select(identity_state))).one()
         sent = (await conn.execute(select(notifications))).one()
-        assert conn.dialect.name in ("sqlite", "postgresql")
-        assert await conn.run_sync(_schema_drift) == []
+        assert await conn.run_sync(_schema_drift) == []  # the migrations build schema.py
     assert (flap.fingerprint, flap.flapping, flap.flap_episodes) == ("abc", 1, 2)
     assert (sent.message_id, sent.channel) == ("m1", "slack")
 
