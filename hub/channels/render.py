@@ -315,12 +315,6 @@ def render_telegram(note: Notification, template: jinja2.Template | None = None)
     return render_fitted(tpl, note, TELEGRAM_LIMIT, html=True)
 
 
-def render_plain(note: Notification, template: jinja2.Template | None = None) -> str:
-    """Plain text that reads well on its own (logs, API, fallbacks)."""
-    tpl = template or load_template("plain.txt.j2", TemplateFormat.PLAIN)
-    return render_view(tpl, build_view(note))
-
-
 @dataclass(frozen=True)
 class EmailContent:
     """The three parts of an alert email."""

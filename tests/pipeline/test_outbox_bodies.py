@@ -140,7 +140,7 @@ async def test_every_kind_has_a_handler(tmp_path: Path) -> None:
 
 def test_a_stage_out_of_order_fails_naming_the_missing_stage() -> None:
     flush = FlushBody(receiver="hub", group_key="g", incident_ids=())
-    route = Route(receiver="oncall", matchers=(), continue_=False, routes=(), path=())
+    route = Route(receiver="oncall", matchers=(), continue_=False, routes=())
     ctx = FlushContext(conn=None, now=datetime.now(UTC), row_id=1, row_key="", flush=flush)  # type: ignore[arg-type]
     with pytest.raises(StageOrderError, match="FlappingStage"):
         _ = ctx.flap_started
