@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hub.api.errors import json_error
 from hub.api.keys import CLOCK, ENGINE, WORKER
+from hub.api.text import NoNul
 from hub.intake.handler import validation_details
 from hub.store.acks import AckError, acknowledge
 
@@ -16,8 +19,8 @@ class AckRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    by: str = Field(min_length=1, max_length=255)
-    comment: str = Field(default="", max_length=2000)
+    by: Annotated[str, Field(min_length=1, max_length=255), NoNul]
+    comment: Annotated[str, Field(max_length=2000), NoNul] = ""
 
 
 async def ack_handler(request: web.Request) -> web.Response:

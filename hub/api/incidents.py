@@ -13,6 +13,7 @@ from aiohttp import web
 
 from hub.api.errors import json_error
 from hub.api.keys import ENGINE
+from hub.api.text import NUL, NUL_MESSAGE
 from hub.routing.matchers import MatcherError, all_match, parse_matchers
 from hub.store.queries import IncidentQuery, LabelFilter, get_incident, list_incidents
 
@@ -58,6 +59,14 @@ def _limit(value: str | None) -> int:
     return int(value)
 
 
+def _text(params: Any, name: str) -> str | None:
+    """A parameter compared in the store, which cannot hold NUL."""
+    value: str | None = params.get(name)
+    if value is not None and NUL in value:
+        raise QueryError(f"{name}: {NUL_MESSAGE}")
+    return value
+
+
 def _label_filters(values: list[str]) -> list[LabelFilter]:
     filters: list[LabelFilter] = []
     for value in values:
@@ -77,8 +86,8 @@ def parse_incident_query(params: Any) -> IncidentQuery:
     cursor = params.get("cursor")
     return IncidentQuery(
         statuses=statuses,
-        alertname=params.get("alertname"),
-        severity=params.get("severity"),
+        alertname=_text(params, "alertname"),
+        severity=_text(params, "severity"),
         label_filters=_label_filters(params.getall("label", [])),
         since=_rfc3339("since", params.get("since")),
         until=_rfc3339("until", params.get("until")),

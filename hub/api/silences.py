@@ -31,6 +31,7 @@ from pydantic import (
 from hub.alertmanager_client import AlertmanagerClient, AlertmanagerError, PostableSilence
 from hub.api.errors import json_error
 from hub.api.keys import ALERTMANAGER, CLOCK, CONFIG, ENGINE, WORKER
+from hub.api.text import NoNul, refuse_nul
 from hub.intake.handler import validation_details
 from hub.pipeline.silence import schedule_expired_now, schedule_lifecycle
 from hub.routing.matchers import Matcher, parse_matcher
@@ -51,11 +52,13 @@ log = logging.getLogger(__name__)
 def _one_matcher(value: Any) -> Matcher:
     if not isinstance(value, str):
         raise ValueError('a matcher is a string, e.g. alertname="DataDrift"')  # noqa: TRY004
-    return parse_matcher(value)
+    return parse_matcher(refuse_nul(value))
 
 
 SilenceMatcher = Annotated[Matcher, PlainValidator(_one_matcher), PlainSerializer(str)]
-NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+NonBlank = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255), NoNul
+]
 
 
 class SilenceRequest(BaseModel):
@@ -67,7 +70,7 @@ class SilenceRequest(BaseModel):
     starts_at: AwareDatetime | None = None
     ends_at: AwareDatetime
     created_by: NonBlank
-    comment: str = Field(default="", max_length=4000)
+    comment: Annotated[str, Field(max_length=4000), NoNul] = ""
 
     @field_validator("matchers")
     @classmethod

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -23,9 +22,12 @@ class AlertOutcome(StrEnum):
 
 @dataclass(frozen=True)
 class KnownIncident:
-    """The store's view of one recent incident of an identity."""
+    """The store's view of one recent incident of an identity.
 
-    id: int | None
+    ``id`` is negative for an incident a plan opens and the store has not inserted yet.
+    """
+
+    id: int
     fingerprint: str
     started_at: datetime
     resolved_at: datetime | None
@@ -68,22 +70,3 @@ def decide(alert: WebhookAlert, fingerprint: str, known: list[KnownIncident]) ->
     if known:
         return Decision(alert, fingerprint, AlertOutcome.RESOLVE_REPEAT, known[-1])
     return Decision(alert, fingerprint, AlertOutcome.RESOLVE_UNKNOWN, None)
-
-
-def decide_all(
-    alerts: Iterable[WebhookAlert], known: dict[str, list[KnownIncident]], now: datetime
-) -> list[Decision]:
-    """Decide a payload's alerts in order, each seeing what the previous ones did."""
-    state = {fp: list(items) for fp, items in known.items()}
-    decisions = []
-    for alert in alerts:
-        fingerprint = alert.identity()
-        history = state.setdefault(fingerprint, [])
-        decision = decide(alert, fingerprint, history)
-        decisions.append(decision)
-        if decision.outcome is AlertOutcome.OPENED:
-            history.append(KnownIncident(None, fingerprint, alert.starts_at, None))
-        elif decision.outcome is AlertOutcome.RESOLVED and decision.incident is not None:
-            resolved = replace(decision.incident, resolved_at=alert.end_time() or now)
-            history[history.index(decision.incident)] = resolved
-    return decisions

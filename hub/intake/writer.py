@@ -5,18 +5,35 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.clock import Clock
 from hub.intake.models import WebhookPayload
-from hub.store.ingest import IngestResult, ingest_payload
-from hub.store.ingest_batch import ConcurrentOpenError, ingest_batch
+from hub.intake.plan import IngestResult, plan_batch
+from hub.store.ingest import ConcurrentOpenError, load_known, write_plan
 
 log = logging.getLogger(__name__)
+# A lost race is settled once the winner has committed, which the next read sees; more
+# attempts only help when yet another replica opens one of the batch's identities.
+RACE_ATTEMPTS = 3
+
+
+async def ingest(
+    conn: AsyncConnection,
+    payloads: Sequence[WebhookPayload],
+    now: datetime,
+    flush_delay: timedelta = timedelta(0),
+) -> list[IngestResult]:
+    """Apply payloads in order in the caller's transaction: read, plan purely, write.
+
+    Raises ``ConcurrentOpenError`` (nothing of the transaction may be committed then).
+    """
+    known = await load_known(conn, [a for p in payloads for a in p.alerts])
+    return await write_plan(conn, plan_batch(payloads, known, now, now + flush_delay))
 
 
 @dataclass
@@ -100,16 +117,16 @@ class IngestWriter:
 
     async def _write(self, batch: list[_Pending]) -> list[IngestResult]:
         payloads = [item.payload for item in batch]
-        try:
-            async with self._engine.begin() as conn:
-                return await ingest_batch(conn, payloads, self._clock(), self._flush_delay)
-        except ConcurrentOpenError:
-            # Another replica opened one of these identities meanwhile: replay one payload
-            # at a time, which makes the lost race a duplicate of the winner's incident.
-            log.info("batch_replayed", extra={"size": len(batch)})
-            async with self._engine.begin() as conn:
-                now = self._clock()
-                return [await ingest_payload(conn, p, now, self._flush_delay) for p in payloads]
+        for attempt in range(1, RACE_ATTEMPTS):
+            try:
+                async with self._engine.begin() as conn:
+                    return await ingest(conn, payloads, self._clock(), self._flush_delay)
+            except ConcurrentOpenError:
+                # Another replica opened one of these identities meanwhile: read and plan
+                # again, which makes the lost race a duplicate of the winner's incident.
+                log.info("batch_replanned", extra={"size": len(batch), "attempt": attempt})
+        async with self._engine.begin() as conn:
+            return await ingest(conn, payloads, self._clock(), self._flush_delay)
 
 
 def _settle(future: asyncio.Future[IngestResult], exc: BaseException) -> None:

@@ -1,104 +1,100 @@
-"""Write everything a webhook payload means: incidents, timeline events and outbox rows.
+"""The store's side of ingest: read what a plan needs, then write the plan in a few statements.
 
-``ingest_payload`` is the one-payload path; ``hub.store.ingest_batch`` applies a whole
-group-commit batch the same way with fewer statements and must agree with it.
+The decisions are made by ``hub.intake.plan.plan_batch``; this module reads the batch's
+recent incidents once (``load_known``) and writes the plan it is given (``write_plan``):
+one multi-row statement per kind of change and round, then the events and flush rows.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, String, any_, bindparam, func, literal_column, select, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.intake.episodes import AlertOutcome, Decision, KnownIncident, decide_all
+from hub.intake.episodes import KnownIncident
 from hub.intake.models import WebhookAlert, WebhookPayload
+from hub.intake.plan import IngestPlan, IngestResult, NewIncident, PayloadPlan, Round
 from hub.model.keys import group_flush_key
 from hub.model.outbox import FlushBody
 from hub.store.dialect import insert_for
-from hub.store.outbox import enqueue
-from hub.store.schema import OPEN_INCIDENT, incident_events, incidents
+from hub.store.outbox import outbox_row
+from hub.store.schema import OPEN_INCIDENT, UtcDateTime, incident_events, incidents, outbox
+
+# Label values are unbounded; these columns are not (PostgreSQL refuses longer text, and
+# a payload it refuses would be retried forever). The labels column keeps the full value.
+ALERTNAME_MAX = 255
+SEVERITY_MAX = 64
 
 
-@dataclass
-class IngestResult:
-    """What one payload did; the intake turns it into metrics."""
+class ConcurrentOpenError(Exception):
+    """Another writer opened one of the plan's identities after the plan's read.
 
-    outcomes: Counter[AlertOutcome] = field(default_factory=Counter)
-    opened_ids: list[int] = field(default_factory=list)
-    resolved_ids: list[int] = field(default_factory=list)
-    flush_enqueued: bool = False
+    Nothing of the transaction may be committed; reading and planning again turns the
+    lost race into duplicates of the winner's incident.
+    """
 
 
-async def _load_recent(
-    conn: AsyncConnection, alerts: Sequence[WebhookAlert]
-) -> dict[str, list[KnownIncident]]:
-    fingerprints = {a.identity() for a in alerts}
-    oldest = min(a.starts_at for a in alerts)
-    rows = await conn.execute(
+def _recent_stmt(dialect: str) -> Select[Any]:
+    """One statement text for any number of fingerprints, so its compiled form (and
+    asyncpg's prepared statement) is reused instead of an IN list rendered per batch size.
+
+    ``coalesce`` keeps "open, or resolved since ``oldest``" away from SQLite's OR
+    optimisation, which would scan the table instead of seeking each fingerprint.
+    """
+    if dialect == "postgresql":
+        match = incidents.c.fingerprint == any_(bindparam("fps", type_=postgresql.ARRAY(String)))
+    else:
+        values: Select[Any] = select(literal_column("value")).select_from(
+            func.json_each(bindparam("fps"))
+        )
+        match = incidents.c.fingerprint.in_(values)
+    oldest = bindparam("oldest", type_=UtcDateTime())
+    return (
         select(
             incidents.c.id, incidents.c.fingerprint, incidents.c.started_at, incidents.c.resolved_at
         )
-        .where(incidents.c.fingerprint.in_(fingerprints))
-        .where(incidents.c.resolved_at.is_(None) | (incidents.c.resolved_at >= oldest))
+        .where(match)
+        .where(func.coalesce(incidents.c.resolved_at, oldest) >= oldest)
         .order_by(incidents.c.id)
     )
-    known: dict[str, list[KnownIncident]] = {}
-    for row in rows:
-        known.setdefault(row.fingerprint, []).append(
-            KnownIncident(row.id, row.fingerprint, row.started_at, row.resolved_at)
-        )
-    return known
 
 
-def _new_incident_row(payload: WebhookPayload, d: Decision, now: datetime) -> dict[str, Any]:
-    alert = d.alert
-    return {
-        "fingerprint": d.fingerprint,
-        "alertname": alert.labels.get("alertname", ""),
-        "severity": alert.labels.get("severity"),
-        "status": "firing",
-        "labels": alert.labels,
-        "annotations": alert.annotations,
-        "started_at": alert.starts_at,
-        "last_seen_at": now,
-        "created_at": now,
-        "duplicate_count": 0,
-        "generator_url": alert.generator_url,
-        "receiver": payload.receiver,
-        "group_key": payload.group_key,
-    }
+_RECENT = {name: _recent_stmt(name) for name in ("postgresql", "sqlite")}
 
-
-async def _insert_opened(
-    conn: AsyncConnection, payload: WebhookPayload, opened: list[Decision], now: datetime
-) -> dict[str, int]:
-    """Insert new incidents; a concurrent replica's insert of the same identity wins quietly."""
-    if not opened:
-        return {}
-    stmt = (
-        insert_for(conn, incidents)
-        .on_conflict_do_nothing(index_elements=["fingerprint"], index_where=OPEN_INCIDENT)
-        .returning(incidents.c.id, incidents.c.fingerprint)
+# A round's duplicates in one statement with one JSON parameter ``[{"fp", "ann"}, ...]``:
+# the repeats Alertmanager sends are most of the traffic, and a statement per alert (or
+# SQLAlchemy's per-row bind processing of an executemany) cost more than the UPDATE.
+# The fingerprints of one round are distinct, so each open incident matches one row.
+_BUMP_FROM_JSON = {
+    "postgresql": """
+        UPDATE incidents
+        SET duplicate_count = incidents.duplicate_count + 1,
+            last_seen_at = :now,
+            annotations = v.ann
+        FROM json_to_recordset(CAST(:rows AS json)) AS v(fp text, ann json)
+        WHERE incidents.fingerprint = v.fp AND incidents.resolved_at IS NULL""",
+    "sqlite": """
+        UPDATE incidents
+        SET duplicate_count = incidents.duplicate_count + 1,
+            last_seen_at = :now,
+            annotations = json_extract(v.value, '$.ann')
+        FROM json_each(:rows) AS v
+        WHERE incidents.fingerprint = json_extract(v.value, '$.fp')
+          AND incidents.resolved_at IS NULL""",
+}
+_BUMP = {
+    name: text(sql).bindparams(
+        bindparam("now", type_=UtcDateTime()), bindparam("rows", type_=String())
     )
-    rows = await conn.execute(stmt, [_new_incident_row(payload, d, now) for d in opened])
-    return {row.fingerprint: row.id for row in rows}
-
-
+    for name, sql in _BUMP_FROM_JSON.items()
+}
 # Built once: a statement object memoizes its cache key, so reuse skips that work.
-_BUMP = (
-    incidents.update()
-    .where(incidents.c.fingerprint == bindparam("fp"), OPEN_INCIDENT)
-    .values(
-        duplicate_count=incidents.c.duplicate_count + 1,
-        last_seen_at=bindparam("now"),
-        annotations=bindparam("ann"),
-    )
-)
 _BUMP_LATE = (
     incidents.update()
     .where(incidents.c.id == bindparam("iid"))
@@ -111,37 +107,120 @@ _RESOLVE = (
 )
 
 
-def _bump_params(d: Decision, now: datetime) -> dict[str, Any]:
-    return {"fp": d.fingerprint, "now": now, "ann": d.alert.annotations}
+async def load_known(
+    conn: AsyncConnection, alerts: Sequence[WebhookAlert]
+) -> dict[str, list[KnownIncident]]:
+    """The incidents a plan of ``alerts`` needs: open, or resolved since the oldest start."""
+    if not alerts:
+        return {}
+    fingerprints = sorted({a.identity() for a in alerts})
+    is_pg = conn.dialect.name == "postgresql"
+    rows = await conn.execute(
+        _RECENT["postgresql" if is_pg else "sqlite"],
+        {
+            "fps": fingerprints if is_pg else json.dumps(fingerprints),
+            "oldest": min(a.starts_at for a in alerts),
+        },
+    )
+    known: dict[str, list[KnownIncident]] = {}
+    for iid, fingerprint, started_at, resolved_at in rows:
+        known.setdefault(fingerprint, []).append(
+            KnownIncident(iid, fingerprint, started_at, resolved_at)
+        )
+    return known
 
 
-def _resolve_params(d: Decision, now: datetime) -> dict[str, Any]:
-    return {"fp": d.fingerprint, "ends": d.alert.end_time() or now, "now": now}
+async def write_plan(conn: AsyncConnection, plan: IngestPlan) -> list[IngestResult]:
+    """Write ``plan`` in the caller's transaction; one result per payload, in order.
+
+    Raises ``ConcurrentOpenError`` (nothing of the transaction may be committed then).
+    """
+    ids = await _write_rounds(conn, plan)
+
+    def real(ref: int) -> int:
+        return ids.get(ref, ref)
+
+    results: list[IngestResult] = []
+    events: list[dict[str, Any]] = []
+    flushes: list[dict[str, Any]] = []
+    for item in plan.payloads:
+        opened = tuple(real(ref) for ref in item.opened)
+        resolved = tuple(real(ref) for ref in item.resolved)
+        events += [
+            {"incident_id": real(e.ref), "type": e.type, "at": plan.now, "detail": e.detail}
+            for e in item.events
+        ]
+        if item.needs_flush:
+            flushes.append(_flush_row(item, real, plan.now, plan.flush_due))
+        results.append(IngestResult(Counter(item.outcomes), opened, resolved, item.needs_flush))
+    if events:
+        await conn.execute(incident_events.insert(), events)
+    if flushes:
+        stmt = insert_for(conn, outbox).on_conflict_do_nothing(index_elements=["key"])
+        await conn.execute(stmt, flushes)
+    return results
 
 
-async def _bump_duplicates(
-    conn: AsyncConnection, duplicates: list[Decision], now: datetime
-) -> None:
-    open_dups = [d for d in duplicates if d.outcome is not AlertOutcome.LATE_COPY]
-    if open_dups:
-        await conn.execute(_BUMP, [_bump_params(d, now) for d in open_dups])
-    late = [d.incident.id for d in duplicates if d.outcome is AlertOutcome.LATE_COPY and d.incident]
-    if late:
-        await conn.execute(_BUMP_LATE, [{"iid": iid} for iid in late])
+async def _write_rounds(conn: AsyncConnection, plan: IngestPlan) -> dict[int, int]:
+    """Run the rounds in order; returns real incident ids by the plan's refs."""
+    ids: dict[int, int] = {}
+    for step in plan.rounds:
+        if step.inserts:
+            ids.update(await _insert(conn, step, plan.now))
+        if step.bumps:
+            rows = json.dumps([{"fp": b.fingerprint, "ann": b.annotations} for b in step.bumps])
+            await conn.execute(_BUMP[conn.dialect.name], {"now": plan.now, "rows": rows})
+        if step.late:
+            await conn.execute(_BUMP_LATE, [{"iid": ids.get(ref, ref)} for ref in step.late])
+        if step.resolves:
+            params = [{"fp": r.fingerprint, "ends": r.ends, "now": plan.now} for r in step.resolves]
+            await conn.execute(_RESOLVE, params)
+    return ids
 
 
-async def _resolve(conn: AsyncConnection, resolved: list[Decision], now: datetime) -> None:
-    if resolved:
-        await conn.execute(_RESOLVE, [_resolve_params(d, now) for d in resolved])
+async def _insert(conn: AsyncConnection, step: Round, now: datetime) -> dict[int, int]:
+    """Insert a round's new incidents; a concurrent writer's open incident wins the index."""
+    stmt = (
+        insert_for(conn, incidents)
+        .on_conflict_do_nothing(index_elements=["fingerprint"], index_where=OPEN_INCIDENT)
+        .returning(incidents.c.id, incidents.c.fingerprint)
+    )
+    rows = await conn.execute(stmt, [_incident_row(new, now) for new in step.inserts])
+    by_fingerprint = {fingerprint: iid for iid, fingerprint in rows}
+    if len(by_fingerprint) != len(step.inserts):
+        raise ConcurrentOpenError
+    return {new.ref: by_fingerprint[new.fingerprint] for new in step.inserts}
 
 
-def _flush(
-    payload: WebhookPayload, result: IngestResult, alert_ids: list[int]
-) -> tuple[str, FlushBody]:
-    """The outbox row of a payload that changed incidents: its key and body.
+def _incident_row(new: NewIncident, now: datetime) -> dict[str, Any]:
+    alert = new.alert
+    severity = alert.labels.get("severity")
+    return {
+        "fingerprint": new.fingerprint,
+        "alertname": alert.labels.get("alertname", "")[:ALERTNAME_MAX],
+        "severity": None if severity is None else severity[:SEVERITY_MAX],
+        "status": "firing",
+        "labels": alert.labels,
+        "annotations": alert.annotations,
+        "started_at": alert.starts_at,
+        "last_seen_at": now,
+        "created_at": now,
+        "duplicate_count": 0,
+        "generator_url": alert.generator_url,
+        "receiver": new.receiver,
+        "group_key": new.group_key,
+    }
 
-    Every notification is a flush of its own; dedup decides what, if anything, to send,
-    so replays and repeats are recorded as ``suppressed(duplicate)``, not dropped unseen."""
+
+def _flush_row(
+    item: PayloadPlan, real: Callable[[int], int], now: datetime, due: datetime
+) -> dict[str, Any]:
+    """The outbox row that has the pipeline look at one payload's group: key, body, due time.
+
+    Every notification is a flush of its own (a fresh key); dedup decides what, if
+    anything, to send, so repeats are recorded as ``suppressed(duplicate)``, not dropped.
+    """
+    payload: WebhookPayload = item.payload
     body = FlushBody(
         receiver=payload.receiver,
         group_key=payload.group_key,
@@ -150,84 +229,8 @@ def _flush(
         common_labels=payload.common_labels,
         common_annotations=payload.common_annotations,
         truncated_alerts=payload.truncated_alerts,
-        incident_ids=tuple(alert_ids),
-        opened_ids=tuple(result.opened_ids),
-        resolved_ids=tuple(result.resolved_ids),
+        incident_ids=tuple(real(ref) for ref in item.incidents),
+        opened_ids=tuple(real(ref) for ref in item.opened),
+        resolved_ids=tuple(real(ref) for ref in item.resolved),
     )
-    return group_flush_key(payload.receiver, payload.group_key), body
-
-
-async def ingest_payload(
-    conn: AsyncConnection,
-    payload: WebhookPayload,
-    now: datetime,
-    flush_delay: timedelta = timedelta(0),
-) -> IngestResult:
-    """Apply one payload inside the caller's transaction."""
-    result = IngestResult()
-    if not payload.alerts:
-        return result
-    decisions = decide_all(payload.alerts, await _load_recent(conn, payload.alerts), now)
-    result.outcomes.update(d.outcome for d in decisions)
-    by = {o: [d for d in decisions if d.outcome is o] for o in AlertOutcome}
-
-    inserted = await _insert_opened(conn, payload, by[AlertOutcome.OPENED], now)
-    raced = [d for d in by[AlertOutcome.OPENED] if d.fingerprint not in inserted]
-    await _bump_duplicates(
-        conn, by[AlertOutcome.DUPLICATE] + by[AlertOutcome.LATE_COPY] + raced, now
-    )
-    await _resolve(conn, by[AlertOutcome.RESOLVED], now)
-
-    result.opened_ids = list(inserted.values())
-    result.resolved_ids = [
-        d.incident.id if d.incident and d.incident.id else inserted[d.fingerprint]
-        for d in by[AlertOutcome.RESOLVED]
-        if (d.incident and d.incident.id) or d.fingerprint in inserted
-    ]
-    events = _events(payload, inserted, result.resolved_ids, now)
-    if events:
-        await conn.execute(incident_events.insert(), events)
-    if alert_ids := _alert_incident_ids(decisions, inserted):
-        key, body = _flush(payload, result, alert_ids)
-        await enqueue(conn, key, body, now + flush_delay)
-        result.flush_enqueued = True
-    return result
-
-
-def _events(
-    payload: WebhookPayload, inserted: dict[str, int], resolved_ids: list[int], now: datetime
-) -> list[dict[str, Any]]:
-    """Timeline rows of one payload: ``fired`` per opened incident, then ``resolved``."""
-    return [
-        {"incident_id": iid, "type": "fired", "at": now, "detail": _fired_detail(payload, fp)}
-        for fp, iid in inserted.items()
-    ] + [
-        {
-            "incident_id": iid,
-            "type": "resolved",
-            "at": now,
-            "detail": {"receiver": payload.receiver},
-        }
-        for iid in resolved_ids
-    ]
-
-
-def _fired_detail(payload: WebhookPayload, fingerprint: str) -> dict[str, Any]:
-    return {
-        "receiver": payload.receiver,
-        "group_key": payload.group_key,
-        "fingerprint": fingerprint,
-    }
-
-
-def _alert_incident_ids(
-    decisions: list[Decision],
-    inserted: dict[str, int],
-    real: Callable[[int], int] = lambda iid: iid,
-) -> list[int]:
-    ids: list[int] = []
-    for d in decisions:
-        iid = real(d.incident.id) if d.incident and d.incident.id else inserted.get(d.fingerprint)
-        if iid is not None and iid not in ids:
-            ids.append(iid)
-    return ids
+    return outbox_row(group_flush_key(payload.receiver, payload.group_key), body, due, now)

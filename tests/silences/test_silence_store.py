@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.intake.models import WebhookPayload
+from hub.intake.writer import ingest as ingest_payloads
 from hub.model.outbox import FlushBody, OutboxKind, SilenceStepBody, SilenceStepKind
 from hub.pipeline.flush import load_views
 from hub.pipeline.mute import MuteStage
@@ -22,7 +23,6 @@ from hub.pipeline.silence import (
 from hub.pipeline.stage import FlushContext
 from hub.routing.matchers import parse_matchers
 from hub.routing.tree import Route
-from hub.store.ingest import ingest_payload
 from hub.store.outbox import OutboxRow
 from hub.store.schema import incident_events, outbox
 from hub.store.silences import (
@@ -50,7 +50,7 @@ async def ingest(engine: AsyncEngine, *names: str) -> dict[str, int]:
     async with engine.begin() as conn:
         for name in names:
             payload = WebhookPayload.model_validate_json(fixture_bytes(name))
-            await ingest_payload(conn, payload, T0 - 2 * M)
+            await ingest_payloads(conn, [payload], T0 - 2 * M)
         for view in await load_views(conn, list(range(1, 50))):
             ids.setdefault(view.alertname, view.id)
     return ids
