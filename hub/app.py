@@ -10,10 +10,10 @@ from pathlib import Path
 from aiohttp import web
 
 from hub.api.acks import ack_handler
+from hub.api.auth import PUBLIC, AuthRules, api_token, intake_token
 from hub.api.health import healthz, metrics_handler, readyz
 from hub.api.incidents import get_incident_handler, list_incidents_handler
 from hub.api.keys import CLOCK, CONFIG, ENGINE, METRICS, RELOADER, RUNBOOKS, WORKER, WRITER
-from hub.api.metrics import HubMetrics
 from hub.api.reload import reload_handler
 from hub.api.reports import noise_report_handler
 from hub.api.silences import (
@@ -30,15 +30,31 @@ from hub.enrich.runbook_routes import add_runbook_routes
 from hub.intake.handler import receive_alertmanager
 from hub.intake.writer import IngestWriter
 from hub.logs import request_id_var
+from hub.metrics import HubMetrics
 from hub.reload import ConfigReloader
 from hub.store.engine import build_engine
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+INTAKE_PATH = "/api/v1/alerts/alertmanager"
+
+# Which bearer token each path needs (whole-segment prefixes, the longest wins). Every route
+# must fall under one: ``create_app`` refuses to build otherwise.
+AUTH_RULES = AuthRules(
+    {
+        "/api/v1": api_token,
+        "/-/reload": api_token,
+        INTAKE_PATH: intake_token,
+        "/healthz": PUBLIC,
+        "/readyz": PUBLIC,
+        "/metrics": PUBLIC,
+        "/runbooks": PUBLIC,
+    }
+)
 
 
 @web.middleware
 async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Give each request an id for the logs and time it by route."""
+    """Give each request an id for the logs, time it by route and count webhook answers."""
     request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex[:16]
     token = request_id_var.set(request_id)
     started = time.perf_counter()
@@ -49,6 +65,8 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         name = route.canonical if route is not None else "unmatched"
         request.app[METRICS].request_duration.labels(name).observe(time.perf_counter() - started)
         request_id_var.reset(token)
+    if name == INTAKE_PATH:  # every answer, the auth middleware's 401 included
+        request.app[METRICS].webhook_requests.labels(str(response.status)).inc()
     response.headers["X-Request-Id"] = request_id
     return response
 
@@ -84,7 +102,8 @@ def create_app(
     config: HubConfig, *, clock: Clock = utc_now, config_path: str | Path | None = None
 ) -> web.Application:
     """Build the aiohttp application for a validated config (read from ``config_path``)."""
-    app = web.Application(middlewares=[observe], client_max_size=config.intake.max_body_bytes)
+    middlewares = [observe, AUTH_RULES.middleware()]
+    app = web.Application(middlewares=middlewares, client_max_size=config.intake.max_body_bytes)
     app[CONFIG] = config
     app[CLOCK] = clock
     app[METRICS] = HubMetrics()
@@ -92,7 +111,7 @@ def create_app(
     app.cleanup_ctx.append(_store)
     app.cleanup_ctx.append(delivery_ctx)
     app.cleanup_ctx.append(alertmanager_ctx)
-    app.router.add_post("/api/v1/alerts/alertmanager", receive_alertmanager)
+    app.router.add_post(INTAKE_PATH, receive_alertmanager)
     app.router.add_get("/api/v1/incidents", list_incidents_handler)
     app.router.add_get("/api/v1/incidents/{id}", get_incident_handler)
     app.router.add_get("/api/v1/reports/noise", noise_report_handler)
@@ -106,4 +125,5 @@ def create_app(
     app.router.add_get("/metrics", metrics_handler)
     app.router.add_post("/-/reload", reload_handler)
     add_runbook_routes(app, RUNBOOKS)
+    AUTH_RULES.check_covered(app.router)
     return app

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from hub.api.metrics import HubMetrics
 from hub.clock import Clock
 from hub.config.loader import ConfigError, load_config
 from hub.config.models import HubConfig
 from hub.config.route import RouteConfig, iter_route_receivers
 from hub.enrich.runbooks import RunbookIndexHolder
+from hub.metrics import HubMetrics
 
 log = logging.getLogger(__name__)
 Applier = Callable[[HubConfig], Awaitable[None]]

@@ -11,9 +11,8 @@ from typing import Any
 
 from aiohttp import web
 
-from hub.api.auth import bearer_problem
 from hub.api.errors import json_error
-from hub.api.keys import CONFIG, ENGINE
+from hub.api.keys import ENGINE
 from hub.api.text import NUL, NUL_MESSAGE
 from hub.routing.matchers import MatcherError, all_match, parse_matchers
 from hub.store.queries import IncidentQuery, LabelFilter, get_incident, list_incidents
@@ -97,13 +96,7 @@ def parse_incident_query(params: Any) -> IncidentQuery:
     )
 
 
-def _api_auth(request: web.Request) -> web.Response | None:
-    return bearer_problem(request, request.app[CONFIG].api.token)
-
-
 async def list_incidents_handler(request: web.Request) -> web.Response:
-    if (problem := _api_auth(request)) is not None:
-        return problem
     try:
         query = parse_incident_query(request.query)
     except QueryError as exc:
@@ -117,8 +110,6 @@ async def list_incidents_handler(request: web.Request) -> web.Response:
 
 
 async def get_incident_handler(request: web.Request) -> web.Response:
-    if (problem := _api_auth(request)) is not None:
-        return problem
     raw_id = request.match_info["id"]
     if not raw_id.isdigit():
         return json_error(400, f"id: {raw_id!r} is not an incident id")

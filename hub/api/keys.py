@@ -6,11 +6,11 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.alertmanager_client import AlertmanagerClient
-from hub.api.metrics import HubMetrics
 from hub.clock import Clock
 from hub.config.models import HubConfig
 from hub.enrich.runbooks import RunbookIndexHolder
 from hub.intake.writer import IngestWriter
+from hub.metrics import HubMetrics
 from hub.pipeline.worker import OutboxWorker
 from hub.reload import ConfigReloader
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from hub.channels.model import Notification, SentMessage
+from hub.channels.model import Notification
+from hub.model.notify import SentMessage
 
 
 class Channel(Protocol):

@@ -9,9 +9,10 @@ from email.utils import format_datetime, make_msgid
 import aiosmtplib
 
 from hub.channels.errors import DeliveryError, FailureReason, scrub
-from hub.channels.model import Notification, SentMessage
+from hub.channels.model import Notification
 from hub.channels.render import TemplateFormat, load_template, render_email
 from hub.config.receivers import EmailConfig
+from hub.model.notify import SentMessage
 
 
 def _is_transient(code: int) -> bool:

@@ -5,18 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from enum import StrEnum
 
-
-class NotifyKind(StrEnum):
-    """Which layout a notification uses; it also decides send vs. update vs. reply."""
-
-    FIRING = "firing"
-    RESOLVED = "resolved"
-    ACKNOWLEDGED = "acknowledged"
-    REMINDER = "reminder"
-    FLAPPING = "flapping"
-    DIGEST = "digest"
+from hub.model.notify import NotifyKind
 
 
 @dataclass(frozen=True)
@@ -103,11 +93,3 @@ class Notification:
     show_restart: bool = False
     footer_text: str | None = None  # digest: "Nothing critical was held. /incidents to list them."
     restart_target: str | None = None  # label of the Restart button, e.g. "model-api"
-
-
-@dataclass(frozen=True)
-class SentMessage:
-    """What a channel returns so later updates and replies can find the first message."""
-
-    message_id: str
-    thread_id: str | None = None  # Slack thread ts / email root Message-ID

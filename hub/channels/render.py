@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import jinja2
 
 from hub.channels.fit import cut_html, cut_plain, fit_first
-from hub.channels.model import AlertView, Notification, NotifyKind
+from hub.channels.model import AlertView, Notification
 from hub.channels.wording import (
     clock_time,
     escalation_line,
@@ -27,6 +27,7 @@ from hub.channels.wording import (
     title,
     zone_label,
 )
+from hub.model.notify import NotifyKind
 
 TELEGRAM_LIMIT = 4096
 EMAIL = "email"
@@ -295,12 +296,6 @@ def render_telegram(note: Notification, template: jinja2.Template | None = None)
     """Telegram HTML, at most 4096 characters, cut at list-item boundaries when possible."""
     tpl = template or load_template("telegram.html.j2", TemplateFormat.HTML)
     return render_fitted(tpl, note, TELEGRAM_LIMIT, html=True, channel="telegram")
-
-
-def render_plain(note: Notification, template: jinja2.Template | None = None) -> str:
-    """Plain text that reads well on its own (logs, API, fallbacks)."""
-    tpl = template or load_template("plain.txt.j2", TemplateFormat.PLAIN)
-    return render_view(tpl, build_view(note))
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from hub.channels.errors import DeliveryError, FailureReason, scrub
-from hub.channels.model import Notification, NotifyKind, SentMessage
+from hub.channels.model import Notification
 from hub.channels.render import (
     MessageView,
     TemplateFormat,
@@ -23,6 +23,7 @@ from hub.channels.render import (
     render_view,
 )
 from hub.config.receivers import SlackConfig
+from hub.model.notify import NotifyKind, SentMessage
 
 SLACK = "slack"
 HEADER_LIMIT = 150

@@ -33,9 +33,10 @@ from telegram.warnings import PTBDeprecationWarning
 
 from hub.channels.errors import DeliveryError, FailureReason, scrub
 from hub.channels.fit import cut_plain, html_to_plain, utf16_len
-from hub.channels.model import Notification, NotifyKind, SentMessage
+from hub.channels.model import Notification
 from hub.channels.render import TELEGRAM_LIMIT, TemplateFormat, load_template, render_telegram
 from hub.config.receivers import TelegramConfig
+from hub.model.notify import NotifyKind, SentMessage
 
 T = TypeVar("T")
 

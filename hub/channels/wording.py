@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta, tzinfo
 
-from hub.channels.model import Notification, NotifyKind
+from hub.channels.model import Notification
+from hub.model.notify import NotifyKind
 
 SEVERITY_MARKERS: Mapping[str, str] = {
     "critical": "🔴",

@@ -8,8 +8,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field, field_validator
 
 from hub.config.types import Duration, StrictModel
-from hub.pipeline.decisions.flapping import FlapConfig
-from hub.pipeline.decisions.reminders import NEVER_REMIND, ReminderPolicy
+from hub.model.policies import NEVER_REMIND, FlapConfig, ReminderPolicy
 
 
 def _positive(value: timedelta) -> timedelta:

@@ -6,7 +6,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from hub.config.fatigue import NonNegativeDuration, PositiveDuration
 from hub.config.types import StrictModel
-from hub.pipeline.decisions.quiet_hours import QuietHoursSpec
+from hub.model.quiet_hours import QuietHoursSpec
 from hub.routing.matchers import MatcherList
 
 

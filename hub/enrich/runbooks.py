@@ -260,11 +260,6 @@ def _duplicate_selectors(runbooks: Iterable[Runbook], directory: str) -> list[st
     return errors
 
 
-def check_runbooks(directory: str | Path = "runbooks") -> list[str]:
-    """Every problem in ``directory``'s runbooks, as ``runbooks/X.md: front matter.field: msg``."""
-    return list(RunbookIndex.load(directory).errors)
-
-
 _MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable("table")
 _PAGE = Environment(autoescape=True).from_string(
     """<!doctype html>

@@ -15,9 +15,9 @@ from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict
 
-from hub.channels.model import NotifyKind
 from hub.model.labels import common_labels
-from hub.pipeline.reasons import NotifyReason, SuppressReason
+from hub.model.notify import NotifyKind
+from hub.model.reasons import NotifyReason, SuppressReason
 
 
 class OutboxKind(StrEnum):

@@ -10,9 +10,9 @@ from collections.abc import Mapping, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.api.metrics import HubMetrics
 from hub.channels.base import Channel
 from hub.config.models import HubConfig
+from hub.metrics import HubMetrics
 from hub.model.outbox import OutboxKind
 from hub.pipeline.dedup import DedupStage
 from hub.pipeline.deliver import ChannelKey, DeliverHandler

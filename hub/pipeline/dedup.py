@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hub.channels.model import NotifyKind
 from hub.model.keys import group_hash
+from hub.model.notify import NotifyKind
+from hub.model.reasons import NotifyReason, SuppressReason
 from hub.pipeline.decisions.dedup import GroupState, needs_update, severity_rank
-from hub.pipeline.reasons import NotifyReason, SuppressReason
 from hub.pipeline.stage import Alerts, Notice, ReceiverContext
 from hub.pipeline.suppress import record_suppressed
 from hub.store.notify_log import read_entry

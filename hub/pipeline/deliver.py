@@ -14,20 +14,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from hub.api.metrics import HubMetrics
 from hub.channels.base import Channel
 from hub.channels.errors import DeliveryError, FailureReason
-from hub.channels.model import (
-    Acknowledgement,
-    AlertView,
-    Enrichment,
-    Escalation,
-    Notification,
-    NotifyKind,
-    SentMessage,
-)
+from hub.channels.model import Acknowledgement, AlertView, Enrichment, Escalation, Notification
 from hub.config.models import DeliveryConfig
+from hub.metrics import HubMetrics
 from hub.model.keys import group_hash
+from hub.model.notify import NotifyKind, SentMessage
 from hub.model.outbox import DeliverBody
 from hub.pipeline.decisions.backoff import next_delay
 from hub.pipeline.enrichment import Enricher, to_enrichment

@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from hub.channels.model import NotifyKind
+from hub.model.notify import NotifyKind
 from hub.model.outbox import DigestBody, MessageBody
+from hub.model.reasons import NotifyReason, SuppressReason
 from hub.pipeline.decisions.rate_limit import NOTHING_CRITICAL_HELD, build_digest
 from hub.pipeline.enqueue import enqueue_deliveries
-from hub.pipeline.reasons import NotifyReason, SuppressReason
 from hub.store.outbox import OutboxRow, complete
 from hub.store.schema import held_notifications
 

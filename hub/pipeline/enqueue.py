@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.model.keys import delivery_key, group_hash
 from hub.model.outbox import MessageBody
+from hub.model.reasons import NotifyReason
 from hub.pipeline.decisions.dedup import GroupState
-from hub.pipeline.reasons import NotifyReason
 from hub.pipeline.stage import Alerts, Notice, ReceiverContext
 from hub.store.notify_log import write_entry
 from hub.store.outbox import enqueue

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from hub.config.fatigue import FatigueConfig
 from hub.model.keys import group_hash, reminder_key
+from hub.model.reasons import NotifyReason
 from hub.pipeline.decisions.dedup import severity_rank
 from hub.pipeline.decisions.reminders import next_reminder_at
 from hub.pipeline.enqueue import message_of
-from hub.pipeline.reasons import NotifyReason
 from hub.pipeline.stage import Alerts, ReceiverContext
 from hub.store.outbox import enqueue
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from hub.channels.model import NotifyKind
 from hub.config.fatigue import FlappingConfig
 from hub.config.types import format_duration
-from hub.pipeline.reasons import NotifyReason
+from hub.model.notify import NotifyKind
+from hub.model.reasons import NotifyReason
 from hub.pipeline.stage import Alerts, ReceiverContext
 
 

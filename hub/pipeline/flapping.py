@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.pipeline.decisions.flapping import FlapConfig, FlapDecision, decide_flap
-from hub.pipeline.reasons import SuppressReason
+from hub.model.policies import FlapConfig
+from hub.model.reasons import SuppressReason
+from hub.pipeline.decisions.flapping import FlapDecision, decide_flap
 from hub.pipeline.stage import Alerts, FlushContext, IncidentView
 from hub.pipeline.suppress import record_suppressed
 from hub.store.dialect import insert_for
@@ -80,7 +81,6 @@ async def _set_flapping(
 ) -> None:
     values: dict[str, Any] = {
         "fingerprint": fp,
-        "transitions": [],
         "flapping": int(flapping),
         "flap_started_at": now if flapping else None,
         "flap_episodes": int(new_episode),

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from hub.api.metrics import HubMetrics
+from hub.metrics import HubMetrics
 from hub.model.outbox import FlushBody
 from hub.pipeline.stage import FlushContext, IncidentView, Stage
 from hub.store.group_commit import GroupCommit

@@ -8,16 +8,16 @@ from datetime import datetime
 from sqlalchemy import bindparam
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from hub.api.metrics import HubMetrics
-from hub.channels.model import NotifyKind
 from hub.config.fatigue import FatigueConfig
+from hub.metrics import HubMetrics
 from hub.model.keys import group_hash, reminder_key
+from hub.model.notify import NotifyKind
 from hub.model.outbox import EscalationBody, ReminderBody
+from hub.model.reasons import NotifyReason, SuppressReason
 from hub.pipeline.decisions.dedup import severity_rank
 from hub.pipeline.decisions.reminders import next_reminder_at
 from hub.pipeline.enqueue import enqueue_deliveries
 from hub.pipeline.flush import load_views
-from hub.pipeline.reasons import NotifyReason, SuppressReason
 from hub.pipeline.stage import IncidentView
 from hub.pipeline.suppress import record_suppression
 from hub.store.events import add_events

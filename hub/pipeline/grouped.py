@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.model.keys import WHOLE_GROUP_SUFFIX, group_flush_prefix, receiver_flush_prefix
 from hub.model.outbox import FlushBody
-from hub.pipeline.reasons import SuppressReason
+from hub.model.reasons import SuppressReason
 from hub.pipeline.stage import Alerts, FlushContext
 from hub.pipeline.suppress import record_suppression
 from hub.store.outbox import PENDING

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from hub.model.keys import digest_key, group_hash
 from hub.model.outbox import DigestBody
+from hub.model.reasons import NotifyReason, SuppressReason
 from hub.pipeline.decisions.dedup import severity_rank
-from hub.pipeline.reasons import NotifyReason, SuppressReason
 from hub.pipeline.stage import Alerts, ReceiverContext
 from hub.pipeline.suppress import record_suppressed
 from hub.store.notify_log import write_entry

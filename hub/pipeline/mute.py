@@ -8,7 +8,7 @@ from typing import Protocol
 
 from sqlalchemy import select
 
-from hub.pipeline.reasons import SuppressReason
+from hub.model.reasons import SuppressReason
 from hub.pipeline.stage import Alerts, FlushContext, IncidentView, ReceiverContext
 from hub.pipeline.suppress import record_suppressed
 from hub.routing.inhibit import InhibitRule, inhibited_by

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hub.model.reasons import SuppressReason
 from hub.pipeline.hold import hold, is_critical, is_news
-from hub.pipeline.reasons import SuppressReason
 from hub.pipeline.stage import Alerts, ReceiverContext
 
 
 @dataclass(frozen=True)
 class QuietHoursStage:
-    """The route's ``quiet_hours`` (``hub.pipeline.decisions.quiet_hours``) hold news for
+    """The route's ``quiet_hours`` (``hub.model.quiet_hours``) hold news for
     the digest sent when the window ends."""
 
     async def run(self, ctx: ReceiverContext, alerts: Alerts) -> Alerts:

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.config.fatigue import RateLimitConfig
+from hub.model.reasons import SuppressReason
 from hub.pipeline.decisions.rate_limit import TokenBucket, take
 from hub.pipeline.hold import hold, is_critical, is_news
-from hub.pipeline.reasons import SuppressReason
 from hub.pipeline.stage import Alerts, ReceiverContext
 from hub.store.dialect import insert_for
 from hub.store.schema import rate_buckets

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.model.keys import rerun_flush_key, silence_step_key
 from hub.model.outbox import FlushBody, SilenceStepBody, SilenceStepKind
-from hub.pipeline.reasons import SuppressReason
+from hub.model.reasons import SuppressReason
 from hub.pipeline.stage import Alerts, FlushContext
 from hub.store.events import add_events
 from hub.store.outbox import OutboxRow, complete, enqueue

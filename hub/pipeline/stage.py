@@ -14,11 +14,11 @@ from typing import Generic, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.api.metrics import HubMetrics
-from hub.channels.model import NotifyKind
+from hub.metrics import HubMetrics
+from hub.model.notify import LogEntry, NotifyKind
 from hub.model.outbox import FlushBody
-from hub.pipeline.decisions.dedup import GroupState, LogEntry
-from hub.pipeline.reasons import NotifyReason
+from hub.model.reasons import NotifyReason
+from hub.pipeline.decisions.dedup import GroupState
 from hub.routing.tree import Route
 
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.api.metrics import HubMetrics
-from hub.pipeline.reasons import SuppressReason
+from hub.metrics import HubMetrics
+from hub.model.reasons import SuppressReason
 from hub.pipeline.stage import Alerts, FlushContext
 from hub.store.events import add_events
 

@@ -11,9 +11,9 @@ from datetime import datetime
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.api.metrics import HubMetrics
 from hub.clock import Clock
 from hub.config.models import DeliveryConfig
+from hub.metrics import HubMetrics
 from hub.store.outbox import OutboxRow, claim_due
 
 log = logging.getLogger(__name__)

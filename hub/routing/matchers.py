@@ -92,11 +92,6 @@ def all_match(matchers: Iterable[Matcher], labels: Mapping[str, str]) -> bool:
     return all(m.matches(labels) for m in matchers)
 
 
-def format_matchers(matchers: Iterable[Matcher]) -> str:
-    """Write matchers in the ``{a="b",c=~"d"}`` list form Alertmanager prints."""
-    return "{" + ",".join(str(m) for m in matchers) + "}"
-
-
 def _unescape(raw: str, text: str, offset: int) -> str:
     """Undo OpenMetrics escaping in a matcher value, as tolerant as Alertmanager is."""
     quoted = raw.startswith('"')

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from hub.config.route import RouteConfig
-from hub.pipeline.decisions.quiet_hours import QuietHours
-from hub.routing.matchers import Matcher, all_match, format_matchers
+from hub.model.quiet_hours import QuietHours
+from hub.routing.matchers import Matcher, all_match
 
 
 @dataclass(frozen=True)
@@ -19,22 +19,16 @@ class Route:
     matchers: tuple[Matcher, ...]
     continue_: bool
     routes: tuple[Route, ...]
-    path: tuple[int, ...]  # child indices from the root; () is the root
     group_wait: timedelta | None = None
     group_interval: timedelta | None = None
     quiet_hours: QuietHours | None = None
-
-    @property
-    def location(self) -> str:
-        """Where the node sits in the config, e.g. ``route.routes[0].routes[2]``."""
-        return "route" + "".join(f".routes[{i}]" for i in self.path)
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         """Whether this node's own matchers accept the labels (the root accepts anything)."""
         return all_match(self.matchers, labels)
 
 
-def _build(cfg: RouteConfig, parent: RouteConfig, path: tuple[int, ...]) -> Route:
+def _build(cfg: RouteConfig, parent: RouteConfig) -> Route:
     """Build one node; ``parent`` already carries the options resolved above this node."""
     resolved = cfg.model_copy(
         update={
@@ -52,8 +46,7 @@ def _build(cfg: RouteConfig, parent: RouteConfig, path: tuple[int, ...]) -> Rout
         receiver=resolved.receiver,
         matchers=tuple(cfg.matchers),
         continue_=cfg.continue_,
-        routes=tuple(_build(child, resolved, (*path, i)) for i, child in enumerate(cfg.routes)),
-        path=path,
+        routes=tuple(_build(child, resolved) for child in cfg.routes),
         group_wait=resolved.group_wait,
         group_interval=resolved.group_interval,
         quiet_hours=resolved.quiet_hours,
@@ -62,7 +55,7 @@ def _build(cfg: RouteConfig, parent: RouteConfig, path: tuple[int, ...]) -> Rout
 
 def build_route_tree(cfg: RouteConfig) -> Route:
     """Resolve a route config into a tree whose children know their inherited options."""
-    return _build(cfg, RouteConfig(), ())
+    return _build(cfg, RouteConfig())
 
 
 def match_routes(route: Route, labels: Mapping[str, str]) -> list[Route]:
@@ -86,27 +79,6 @@ def match_routes(route: Route, labels: Mapping[str, str]) -> list[Route]:
 def match_receivers(root: Route, labels: Mapping[str, str]) -> list[str]:
     """The receivers an alert with these labels goes to, in tree order, each once."""
     return list(dict.fromkeys(route.receiver for route in match_routes(root, labels)))
-
-
-def route_paths(root: Route, labels: Mapping[str, str]) -> list[str]:
-    """Where each matching node sits in the config, for a verbose ``routes test``."""
-    return [route.location for route in match_routes(root, labels)]
-
-
-def route_key(root: Route, route: Route) -> str:
-    """Alertmanager's ``Route.Key()``: the matcher lists from the root down, slash-joined."""
-    node = root
-    keys = [format_matchers(sorted_matchers(node.matchers))]
-    for index in route.path:
-        node = node.routes[index]
-        keys.append(format_matchers(sorted_matchers(node.matchers)))
-    return "/".join(keys)
-
-
-def sorted_matchers(matchers: Iterable[Matcher]) -> list[Matcher]:
-    """Order matchers like Alertmanager's config loader does: by name, value, then operator."""
-    order = {"=": 0, "!=": 1, "=~": 2, "!~": 3}
-    return sorted(matchers, key=lambda m: (m.name, m.value, order[m.op]))
 
 
 def format_routes_test(receivers: Sequence[str]) -> str:

@@ -8,8 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.channels.model import SentMessage
-from hub.pipeline.decisions.dedup import LogEntry
+from hub.model.notify import LogEntry, SentMessage
 from hub.store.dialect import insert_for
 from hub.store.schema import OPEN_NOTIFICATION, notifications, notify_log
 
@@ -89,7 +88,6 @@ async def remember_message(
         incident_id=incident_id,
         message_id=sent.message_id,
         thread_id=sent.thread_id,
-        state={},
         sent_at=now,
         updated_at=now,
     )

@@ -129,7 +129,6 @@ notifications = Table(
     Column("incident_id", Id, nullable=False),
     Column("message_id", String(512), nullable=False),
     Column("thread_id", String(512), nullable=True),
-    Column("state", JSON, nullable=False),
     Column("sent_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("closed_at", UtcDateTime, nullable=True),
@@ -174,12 +173,12 @@ silences = Table(
     Index("ix_silences_ends", "ends_at"),
 )
 
-# Per identity (fingerprint): fire/resolve history for flapping detection.
+# Per identity (fingerprint): whether it flaps now and how often it has (the history itself
+# is the identity's incidents).
 identity_state = Table(
     "identity_state",
     metadata,
     Column("fingerprint", String(64), primary_key=True),
-    Column("transitions", JSON, nullable=False),
     Column("flapping", Integer, nullable=False, server_default="0"),
     Column("flap_started_at", UtcDateTime, nullable=True),
     Column("flap_episodes", Integer, nullable=False, server_default="0"),

@@ -9,14 +9,8 @@ from typing import Any
 
 import pytest
 
-from hub.channels.model import (
-    Acknowledgement,
-    AlertView,
-    Enrichment,
-    LogLine,
-    Notification,
-    NotifyKind,
-)
+from hub.channels.model import Acknowledgement, AlertView, Enrichment, LogLine, Notification
+from hub.model.notify import NotifyKind
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
 

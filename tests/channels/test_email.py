@@ -15,8 +15,8 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from hub.channels.email import EmailChannel
 from hub.channels.errors import DeliveryError, FailureReason
-from hub.channels.model import NotifyKind
 from hub.config.receivers import EmailConfig
+from hub.model.notify import NotifyKind
 from tests.channels.conftest import EXTERNAL_URL, make_note
 from tests.support.smtp import RecordingHandler, run_smtp, smtp_free_port
 

@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hub.channels.model import Escalation, Notification, NotifyKind
+from hub.channels.model import Escalation, Notification
 from hub.channels.render import email_subject, render_email, render_telegram
 from hub.channels.slack import build_blocks
 from hub.channels.wording import format_duration_human
+from hub.model.notify import NotifyKind
 from tests.channels.conftest import ACK, COMMON, NOW, make_alert, make_note
 
 GROUP_URL = "https://hub.example.org/api/v1/incidents?label=alertname%3DHighErrorRate"

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from hub.channels.fit import cut_html, utf16_len
-from hub.channels.model import Enrichment, LogLine, Notification, NotifyKind
+from hub.channels.model import Enrichment, LogLine, Notification
 from hub.channels.render import (
     TELEGRAM_LIMIT,
     TemplateFormat,
@@ -19,10 +19,10 @@ from hub.channels.render import (
     format_duration_human,
     load_template,
     render_email,
-    render_plain,
     render_telegram,
     render_view,
 )
+from hub.model.notify import NotifyKind
 from tests.channels.conftest import ACK, NOW, make_alert, make_note
 
 HOSTILE = '<script>alert(1)</script> &amp; *bold* <!channel> <b>x</b> "q"'
@@ -94,7 +94,7 @@ def test_state_first_lines(kind: NotifyKind, first_line: str) -> None:
 
 def test_reminder_is_one_line() -> None:
     note = make_note(NotifyKind.REMINDER, now=NOW + timedelta(minutes=24))
-    text = render_plain(note)
+    text = render_email(note).text.splitlines()[0]
     assert text == (
         "⏰ Still firing after 30 min, not acknowledged · HighErrorRate prod / model-api · #1042"
     )
@@ -110,7 +110,7 @@ def test_digest_layout() -> None:
         ),
         footer_text="Nothing critical was held. /incidents to list them.",
     )
-    assert render_plain(note).splitlines() == [
+    assert render_email(note).text.splitlines()[:4] == [
         "📦 41 alerts held back in the last 5 min (rate limit)",
         "• 30 x ModelLatencyHigh · prod (warning)",
         "• 11 x DataDrift · staging (warning)",
@@ -193,7 +193,7 @@ def test_telegram_truncation_fits_counts_honestly_and_keeps_markup_whole() -> No
 
 
 def test_truncated_alerts_counted_without_length_pressure() -> None:
-    text = render_plain(make_note(truncated_alerts=7))
+    text = render_email(make_note(truncated_alerts=7)).text
     assert "• … and 7 more" in text
     assert "9 alerts in this group" in text
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from hub.channels.errors import DeliveryError, FailureReason
-from hub.channels.model import NotifyKind
 from hub.channels.slack import SlackChannel, build_blocks
 from hub.config.receivers import SlackConfig
+from hub.model.notify import NotifyKind
 from tests.channels.conftest import ACK, EXTERNAL_URL, make_alert, make_note
 from tests.fakes.slack_api import FakeSlack
 

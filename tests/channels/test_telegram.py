@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from hub.channels.errors import DeliveryError, FailureReason
-from hub.channels.model import NotifyKind, SentMessage
 from hub.channels.telegram import (
     CallbackAction,
     CallbackData,
@@ -17,6 +16,7 @@ from hub.channels.telegram import (
     parse_callback_data,
 )
 from hub.config.receivers import TelegramConfig
+from hub.model.notify import NotifyKind, SentMessage
 from tests.channels.conftest import ACK, EXTERNAL_URL, make_note
 from tests.fakes.telegram_api import FakeTelegram
 

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.api.metrics import HubMetrics
 from hub.config.models import DeliveryConfig
+from hub.metrics import HubMetrics
 from hub.model.outbox import FlushBody, OutboxKind
 from hub.pipeline.worker import OutboxWorker
 from hub.store.outbox import OutboxRow, complete, enqueue

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.enrich.runbooks import RunbookIndex, check_runbooks, parse_runbook, render_runbook_html
+from hub.enrich.runbooks import RunbookIndex, parse_runbook, render_runbook_html
 
 REPO = Path(__file__).resolve().parents[2]
 SECTIONS = ("## What it means", "## Confirm", "## Diagnose", "## Safe fix", "## Escalate")
@@ -108,11 +108,13 @@ def test_check_runbooks_reports_file_and_field(tmp_path: Path) -> None:
     write(tmp_path, "Good", GOOD)
     write(tmp_path, "Bad", GOOD.replace("kind: rollout_restart", "kind: reboot"))
     write(tmp_path, "Dup", GOOD)
-    errors = check_runbooks(tmp_path)
+    errors = list(RunbookIndex.load(tmp_path).errors)
     assert len(errors) == 2, errors
     assert errors[0].startswith(f"{tmp_path}/Bad.md: front matter.actions[0].kind: ")
     assert errors[1] == (f"{tmp_path}/Good.md: front matter: selects the same alerts as Dup.md")
-    assert check_runbooks(tmp_path / "nope") == [f"{tmp_path / 'nope'}: not a directory"]
+    assert list(RunbookIndex.load(tmp_path / "nope").errors) == [
+        f"{tmp_path / 'nope'}: not a directory"
+    ]
 
 
 def test_find_prefers_most_specific(tmp_path: Path) -> None:
@@ -156,7 +158,7 @@ def test_html_is_sanitised() -> None:
 
 
 def test_shipped_runbooks_are_valid_and_complete() -> None:
-    assert check_runbooks(REPO / "runbooks") == []
+    assert list(RunbookIndex.load(REPO / "runbooks").errors) == []
     index = RunbookIndex.load(REPO / "runbooks")
     for alert in ALERTS:
         runbook = index.find({"alertname": alert, "namespace": "prod", "service": "model-api"})

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hub.pipeline.decisions.dedup import GroupState, LogEntry, needs_update, severity_rank
-from hub.pipeline.reasons import NotifyReason, SuppressReason
+from hub.model.notify import LogEntry
+from hub.model.reasons import NotifyReason, SuppressReason
+from hub.pipeline.decisions.dedup import GroupState, needs_update, severity_rank
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 WARN, CRIT = 1, 3

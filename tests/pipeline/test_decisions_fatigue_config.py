@@ -9,8 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from hub.config.fatigue import FatigueConfig
-from hub.pipeline.decisions.flapping import FlapConfig
-from hub.pipeline.decisions.reminders import ReminderPolicy
+from hub.model.policies import FlapConfig, ReminderPolicy
 
 M = timedelta(minutes=1)
 

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hub.pipeline.decisions.flapping import FlapConfig, FlapDecision, count_cycles, flap_state
+from hub.model.policies import FlapConfig
+from hub.pipeline.decisions.flapping import FlapDecision, count_cycles, flap_state
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 CFG = FlapConfig(threshold=3, window=timedelta(minutes=30), stable_for=timedelta(minutes=15))

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hub.pipeline.decisions.dedup import LogEntry
+from hub.model.notify import LogEntry
 from hub.pipeline.decisions.group_wait import GroupTimers, Timing, TimingReason, decide_timing
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

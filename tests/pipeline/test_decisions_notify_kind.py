@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from hub.channels.model import NotifyKind
+from hub.model.notify import NotifyKind
+from hub.model.reasons import NotifyReason
 from hub.pipeline.decisions.dedup import GroupState
 from hub.pipeline.dedup import notify_kind
-from hub.pipeline.reasons import NotifyReason
 
 
 def _state(firing: set[int], resolved: set[int], *, acked: bool) -> GroupState:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from hub.pipeline.decisions.quiet_hours import (
+from hub.model.quiet_hours import (
     QuietHours,
     QuietHoursError,
     QuietHoursSpec,

@@ -13,7 +13,6 @@ from hub.pipeline.decisions.rate_limit import (
     build_digest,
     build_digest_header,
     digest_lines,
-    next_token_at,
     take,
 )
 
@@ -55,31 +54,6 @@ def test_take_drains_exactly_capacity() -> None:
         ok, bucket = take(bucket, T0)
         sent += ok
     assert sent == 20
-
-
-NEXT_CASES: list[tuple[str, TokenBucket, float, float]] = [
-    ("available-now", FULL, 0, 0),
-    ("empty-waits-15s", EMPTY, 0, 15),
-    ("half-token-waits-7.5s", HALF_TOKEN, 0, 7.5),
-    ("partly-refilled", EMPTY, 10, 15),
-    ("clock-step-back", EMPTY, -5, 15),
-]
-
-
-@pytest.mark.parametrize(
-    ("bucket", "now_s", "due_s"),
-    [case[1:] for case in NEXT_CASES],
-    ids=[case[0] for case in NEXT_CASES],
-)
-def test_next_token_at(bucket: TokenBucket, now_s: float, due_s: float) -> None:
-    now = T0 + timedelta(seconds=now_s)
-    assert next_token_at(bucket, now) == max(now, T0 + timedelta(seconds=due_s))
-
-
-def test_next_token_at_is_when_take_succeeds() -> None:
-    due = next_token_at(EMPTY, T0)
-    assert take(EMPTY, due)[0]
-    assert not take(EMPTY, due - timedelta(milliseconds=1))[0]
 
 
 @pytest.mark.parametrize(

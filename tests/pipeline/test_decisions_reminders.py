@@ -6,11 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hub.pipeline.decisions.reminders import (
-    NEVER_REMIND,
-    ReminderPolicy,
-    next_reminder_at,
-)
+from hub.model.policies import NEVER_REMIND, ReminderPolicy
+from hub.pipeline.decisions.reminders import next_reminder_at
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 M = timedelta(minutes=1)

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from hub.api.metrics import HubMetrics
-from hub.channels.model import NotifyKind
+from hub.metrics import HubMetrics
+from hub.model.notify import NotifyKind
 from hub.model.outbox import (
     DeliverBody,
     DigestBody,
@@ -22,8 +22,8 @@ from hub.model.outbox import (
     SilenceStepBody,
     SilenceStepKind,
 )
+from hub.model.reasons import NotifyReason, SuppressReason
 from hub.pipeline.build import build_handlers
-from hub.pipeline.reasons import NotifyReason, SuppressReason
 from hub.pipeline.stage import FlushContext, StageOrderError
 from hub.routing.tree import Route
 from hub.store.engine import build_engine
@@ -140,7 +140,7 @@ async def test_every_kind_has_a_handler(tmp_path: Path) -> None:
 
 def test_a_stage_out_of_order_fails_naming_the_missing_stage() -> None:
     flush = FlushBody(receiver="hub", group_key="g", incident_ids=())
-    route = Route(receiver="oncall", matchers=(), continue_=False, routes=(), path=())
+    route = Route(receiver="oncall", matchers=(), continue_=False, routes=())
     ctx = FlushContext(conn=None, now=datetime.now(UTC), row_id=1, row_key="", flush=flush)  # type: ignore[arg-type]
     with pytest.raises(StageOrderError, match="FlappingStage"):
         _ = ctx.flap_started

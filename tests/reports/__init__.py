@@ -107,7 +107,6 @@ async def seed_fixture_replay(hub: Client, engine: AsyncEngine) -> None:
 def _identity(fingerprint: str, *, flap_episodes: int) -> dict[str, Any]:
     return {
         "fingerprint": fingerprint,
-        "transitions": [],
         "flap_episodes": flap_episodes,
         "updated_at": NOW,
     }

@@ -16,7 +16,6 @@ from hub.routing.matchers import (
     MatcherError,
     MatcherList,
     MatchType,
-    format_matchers,
     parse_matcher,
     parse_matchers,
 )
@@ -118,10 +117,6 @@ def test_parse_matcher_takes_one() -> None:
 def test_str_is_canonical_and_round_trips(matcher: Matcher, canonical: str) -> None:
     assert str(matcher) == canonical
     assert parse_matcher(canonical) == matcher
-
-
-def test_format_matchers() -> None:
-    assert format_matchers(parse_matchers("a=b,c=~d")) == '{a="b",c=~"d"}'
 
 
 MATCH_CASES: list[tuple[str, str, dict[str, str], bool]] = [

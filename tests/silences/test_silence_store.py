@@ -85,7 +85,7 @@ async def mute(engine: AsyncEngine, now: datetime) -> list[str]:
     """Run the silence MuteStage over every incident at ``now``; return the alertnames left."""
     async with engine.begin() as conn:
         flush = FlushBody(receiver="am", group_key="g", incident_ids=())
-        route = Route(receiver="oncall", matchers=(), continue_=False, routes=(), path=())
+        route = Route(receiver="oncall", matchers=(), continue_=False, routes=())
         ctx = FlushContext(conn=conn, now=now, row_id=0, row_key="", flush=flush)
         ctx = ctx.for_receiver("oncall", route)
         views = await load_views(conn, list(range(1, 50)))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
-from hub.pipeline.reasons import NotifyReason, SuppressReason
+from hub.model.notify import LogEntry
+from hub.model.reasons import NotifyReason, SuppressReason
 
 _SEVERITY_RANKS = {"critical": 3, "page": 3, "error": 2, "warning": 1, "info": 0}
 
@@ -15,17 +15,6 @@ def severity_rank(severity: str | None) -> int:
     if severity is None:
         return 0
     return _SEVERITY_RANKS.get(severity.strip().lower(), 0)
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    """What was last sent to one receiver for one group (the notification log row)."""
-
-    firing_ids: frozenset[int]
-    resolved_ids: frozenset[int]
-    max_severity_rank: int
-    sent_at: datetime
-    acked: bool
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+
+from hub.model.policies import FlapConfig
 
 
 class FlapDecision(StrEnum):
@@ -15,21 +16,6 @@ class FlapDecision(StrEnum):
     STARTED = "started"  # send the one "flapping" notice
     CONTINUING = "continuing"  # suppress with SuppressReason.FLAPPING
     ENDED = "ended"  # stable for long enough: notify normally again
-
-
-@dataclass(frozen=True)
-class FlapConfig:
-    """Flapping is ``threshold`` fire/resolve cycles in ``window``; it ends after ``stable_for``."""
-
-    threshold: int
-    window: timedelta
-    stable_for: timedelta
-
-    def __post_init__(self) -> None:
-        if self.threshold < 1:
-            raise ValueError("flapping threshold must be at least 1")
-        if self.window <= timedelta(0) or self.stable_for <= timedelta(0):
-            raise ValueError("flapping window and stable_for must be positive")
 
 
 def count_cycles(transitions: Sequence[datetime], now: datetime, window: timedelta) -> int:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from hub.pipeline.decisions.dedup import LogEntry
+from hub.model.notify import LogEntry
 
 
 class TimingReason(StrEnum):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -52,15 +51,6 @@ def take(bucket: TokenBucket, now: datetime, cost: float = 1.0) -> tuple[bool, T
     if tokens + _EPSILON >= cost:
         return True, replace(bucket, tokens=tokens - cost, updated_at=updated_at)
     return False, replace(bucket, tokens=tokens, updated_at=updated_at)
-
-
-def next_token_at(bucket: TokenBucket, now: datetime, cost: float = 1.0) -> datetime:
-    """When ``take(bucket, _, cost)`` will first succeed: ``now`` if it would already."""
-    missing = cost - _refilled(bucket, now)
-    if missing <= _EPSILON:
-        return now
-    wait_us = math.ceil(missing / bucket.refill_per_second * 1_000_000 - 0.001)
-    return max(now, bucket.updated_at) + timedelta(microseconds=wait_us)
 
 
 def digest_lines(held: Sequence[tuple[str, str, str]]) -> list[str]:

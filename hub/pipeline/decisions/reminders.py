@@ -2,28 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-
-@dataclass(frozen=True)
-class ReminderPolicy:
-    """Remind after ``first``, then back off by ``backoff``, capped at ``max_interval``."""
-
-    first: timedelta | None  # None: never remind
-    backoff: float = 2.0
-    max_interval: timedelta = timedelta(hours=24)
-
-    def __post_init__(self) -> None:
-        if self.first is not None and self.first <= timedelta(0):
-            raise ValueError("reminder interval must be positive (use None for never)")
-        if self.backoff < 1:
-            raise ValueError("reminder backoff must be at least 1")
-        if self.max_interval <= timedelta(0):
-            raise ValueError("reminder max_interval must be positive")
-
-
-NEVER_REMIND = ReminderPolicy(first=None)
+from hub.model.policies import ReminderPolicy
 
 
 def next_reminder_at(
