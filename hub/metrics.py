@@ -100,6 +100,11 @@ class HubMetrics:
             "Timestamp of the last successful configuration reload.",
             registry=r,
         )
+        self.intake_waiting = Gauge(
+            "alerthub_intake_payloads_waiting",
+            "Webhook payloads received and waiting for their commit (a stalled store shows here).",
+            registry=r,
+        )
         self.commit_batch_size = Histogram(
             "alerthub_intake_commit_batch_size",
             "Webhook payloads committed together (group commit).",

@@ -82,8 +82,9 @@ async def _commit(app: web.Application, payload: WebhookPayload) -> web.Response
     metrics = app[METRICS]
     timeout = app[CONFIG].intake.commit_timeout.total_seconds()
     try:
-        async with asyncio.timeout(timeout):  # cheaper than wait_for: no extra task
-            result = await app[WRITER].submit(payload)
+        with metrics.intake_waiting.track_inprogress():
+            async with asyncio.timeout(timeout):  # cheaper than wait_for: no extra task
+                result = await app[WRITER].submit(payload)
     except (SQLAlchemyError, OSError, TimeoutError, ConcurrentOpenError) as exc:
         metrics.db_errors.labels("ingest").inc()
         log.error(

@@ -49,20 +49,17 @@ async def test_sigterm_finishes_in_flight_requests_then_exits(tmp_path: Path) ->
     # Hold SQLite's write lock so the request is in flight, waiting for its commit.
     blocker = sqlite3.connect(tmp_path / "hub.db", isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")
-    sent = asyncio.Event()
-
-    async def on_sent(*_: object) -> None:
-        sent.set()
-
-    trace = aiohttp.TraceConfig()
-    trace.on_request_chunk_sent.append(on_sent)
-    async with aiohttp.ClientSession(trace_configs=[trace]) as session:
+    async with aiohttp.ClientSession() as session:
         request = asyncio.create_task(
             session.post(
                 hub.url + HOOK, data=fixture_bytes("01-critical-firing.json"), headers=headers
             )
         )
-        await asyncio.wait_for(sent.wait(), 10)  # the body is on its way to the hub
+        await eventually(
+            lambda: _metric(session, hub.url, "alerthub_intake_payloads_waiting"),
+            check=lambda value: value == 1.0,
+            what="the request waiting for its commit",
+        )
         hub.process.send_signal(signal.SIGTERM)
         await eventually(lambda: '"event": "stopping"' in hub.log(), what="the hub stopping")
         assert not request.done()
@@ -122,3 +119,12 @@ def test_bad_config_stops_start_up_naming_the_path(tmp_path: Path) -> None:
     result = run_serve(config_file(tmp_path), {})
     assert result.returncode != 0
     assert "intake.token: environment variable HUB_INTAKE is not set" in result.stderr
+
+
+async def _metric(session: aiohttp.ClientSession, url: str, name: str) -> float | None:
+    """One unlabelled sample from the hub's ``/metrics``."""
+    async with session.get(url + "/metrics") as resp:
+        for line in (await resp.text()).splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+    return None
