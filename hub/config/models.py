@@ -11,6 +11,7 @@ from hub.config.fatigue import FatigueConfig
 from hub.config.receivers import ReceiverConfig
 from hub.config.route import InhibitRuleConfig, RootRouteConfig, RouteConfig
 from hub.config.types import Duration, HttpUrl, StrictModel
+from hub.remediate.config import KubernetesConfig, RemediationConfig
 
 DEFAULT_LISTEN = "127.0.0.1:9880"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///alerthub.db"
@@ -115,6 +116,8 @@ class HubConfig(StrictModel):
     runbooks_dir: str = "runbooks"
     fatigue: FatigueConfig = FatigueConfig()
     alertmanager: AlertmanagerLinkConfig | None = None
+    kubernetes: KubernetesConfig = KubernetesConfig()
+    remediation: RemediationConfig = RemediationConfig()
 
     @model_validator(mode="after")
     def _tokens_or_explicit_opt_out(self) -> HubConfig:
