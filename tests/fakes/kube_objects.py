@@ -40,6 +40,8 @@ RESOURCES = (
     Resource("", "v1", "pods", "Pod", ("po",)),
     Resource("", "v1", "services", "Service", ("svc",)),
     Resource("", "v1", "serviceaccounts", "ServiceAccount", ("sa",)),
+    Resource("", "v1", "configmaps", "ConfigMap", ("cm",)),
+    Resource("", "v1", "secrets", "Secret"),
     Resource("", "v1", "namespaces", "Namespace", ("ns",), namespaced=False),
     Resource("apps", "v1", "deployments", "Deployment", ("deploy",)),
     Resource("apps", "v1", "statefulsets", "StatefulSet", ("sts",)),

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -41,3 +45,39 @@ def executor(kubeconfig: Path) -> Iterator[KubeExecutor]:
     ex = KubeExecutor(api, timeout=5.0)
     yield ex
     ex.close()
+
+
+@dataclass(frozen=True)
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+Kubectl = Callable[..., Awaitable[Run]]
+
+
+@pytest.fixture(scope="session")
+def kubectl_bin() -> str:
+    found = os.environ.get("ALERTHUB_KUBECTL") or shutil.which("kubectl")
+    assert found, "kubectl not found: run .ci/setup (Debian package kubernetes-client)"
+    return found
+
+
+@pytest.fixture
+def kubectl(kubectl_bin: str, kubeconfig: Path, tmp_path: Path) -> Kubectl:
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "KUBECONFIG": str(kubeconfig)}
+
+    async def run(*args: str, timeout: float = 30) -> Run:
+        proc = await asyncio.create_subprocess_exec(
+            kubectl_bin,
+            f"--cache-dir={tmp_path / 'cache'}",
+            *args,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+        return Run(proc.returncode or 0, out.decode(), err.decode())
+
+    return run

@@ -3,60 +3,17 @@ kubectl's own: what works for kubectl here is what the hub would meet in a clust
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import re
-import shutil
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-
-import pytest
 
 from hub.remediate.kube import KubeExecutor, rfc3339
 from hub.remediate.model import Target, TargetKind
 from tests.fakes import kube_objects as ko
 from tests.fakes.kube_api import FakeKube, KubeRequest
+from tests.remediate.conftest import Kubectl
 
 _TIMESTAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
-
-
-@dataclass(frozen=True)
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-Kubectl = Callable[..., Awaitable[Run]]
-
-
-@pytest.fixture(scope="session")
-def kubectl_bin() -> str:
-    found = os.environ.get("ALERTHUB_KUBECTL") or shutil.which("kubectl")
-    assert found, "kubectl not found: run .ci/setup (Debian package kubernetes-client)"
-    return found
-
-
-@pytest.fixture
-def kubectl(kubectl_bin: str, kubeconfig: Path, tmp_path: Path) -> Kubectl:
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "KUBECONFIG": str(kubeconfig)}
-
-    async def run(*args: str, timeout: float = 30) -> Run:
-        proc = await asyncio.create_subprocess_exec(
-            kubectl_bin,
-            f"--cache-dir={tmp_path / 'cache'}",
-            *args,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await asyncio.wait_for(proc.communicate(), timeout)
-        return Run(proc.returncode or 0, out.decode(), err.decode())
-
-    return run
 
 
 def _only(requests: list[KubeRequest]) -> KubeRequest:
