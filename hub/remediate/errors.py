@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
+from typing import Any
 
 import urllib3.exceptions
-from kubernetes.client.exceptions import ApiException
-from kubernetes.config.config_exception import ConfigException
 
 
 class KubeFailureReason(StrEnum):
@@ -63,7 +62,7 @@ _BY_STATUS: dict[int, tuple[KubeFailureReason, bool]] = {
 }
 
 
-def _status_message(exc: ApiException) -> str:
+def _status_message(exc: Any) -> str:
     """The API's own ``Status.message`` when the body is one, else the HTTP reason."""
     try:
         body = json.loads(exc.body or "")
@@ -74,7 +73,7 @@ def _status_message(exc: ApiException) -> str:
     return f"{exc.status} {exc.reason}"
 
 
-def _retry_after(exc: ApiException) -> float | None:
+def _retry_after(exc: Any) -> float | None:
     value = (exc.headers or {}).get("Retry-After")
     try:
         return float(value) if value is not None else None
@@ -84,6 +83,9 @@ def _retry_after(exc: ApiException) -> float | None:
 
 def from_exception(exc: Exception) -> KubeError:
     """Map what the client raised to a ``KubeError``; unknown exceptions are re-raised."""
+    from kubernetes.client.exceptions import ApiException  # loaded with the client anyway
+    from kubernetes.config.config_exception import ConfigException
+
     if isinstance(exc, KubeError):
         return exc
     if isinstance(exc, ApiException) and not exc.status:

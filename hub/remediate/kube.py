@@ -14,24 +14,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
-
-from kubernetes.client import (
-    ApiClient,
-    AppsV1Api,
-    BatchV1Api,
-    Configuration,
-    CoreV1Api,
-    V1DeleteOptions,
-    V1Job,
-    V1Preconditions,
-)
-from kubernetes.config import incluster_config, kube_config
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hub.remediate.config import KubernetesConfig
 from hub.remediate.errors import KubeError, KubeFailureReason, from_exception
 from hub.remediate.model import Target, TargetKind
 from hub.remediate.rollout import RolloutState, rollout_status
+
+if TYPE_CHECKING:
+    from kubernetes.client import ApiClient
+
+# The kubernetes package imports thousands of generated models (seconds of start-up): it
+# is imported where a client is made, so a hub without policies never pays for it.
 
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 STRATEGIC_MERGE = "application/strategic-merge-patch+json"
@@ -54,6 +48,9 @@ def load_api_client(config: KubernetesConfig, env: Mapping[str, str] | None = No
             reason=KubeFailureReason.CONFIG,
             retryable=False,
         )
+    from kubernetes.client import ApiClient, Configuration
+    from kubernetes.config import incluster_config, kube_config
+
     client_config = Configuration()
     try:
         if path is not None:
@@ -131,6 +128,8 @@ class KubeExecutor:
     """Runs actions against one cluster; every public method is a coroutine."""
 
     def __init__(self, api: ApiClient, timeout: float) -> None:
+        from kubernetes.client import AppsV1Api, BatchV1Api, CoreV1Api
+
         self._api = api
         self._apps = AppsV1Api(api)
         self._core = CoreV1Api(api)
@@ -199,6 +198,8 @@ class KubeExecutor:
 
     async def delete_pod(self, target: Target, uid: str) -> CallResult:
         """``kubectl delete pod``, only if the pod is still the one with ``uid``."""
+        from kubernetes.client import V1DeleteOptions, V1Preconditions
+
         body = V1DeleteOptions(
             propagation_policy="Background", preconditions=V1Preconditions(uid=uid)
         )
@@ -243,6 +244,8 @@ class KubeExecutor:
 
     async def create_job(self, target: Target, name: str) -> CallResult:
         """``kubectl create job NAME --from=cronjob/...``; a replay finds its Job there."""
+        from kubernetes.client import V1Job
+
         cronjob = await self.read(TargetKind.CRON_JOB, target.namespace, target.name)
         job = V1Job.model_validate(job_from_cronjob(cronjob, name))
         try:
