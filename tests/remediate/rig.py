@@ -88,6 +88,11 @@ class Rig:
     tg: FakeTelegram
 
     async def fire(self, resolved: bool = False, group: str = "g1", **labels: str) -> None:
+        await self.fire_with(labels, resolved=resolved, group=group)
+
+    async def fire_with(
+        self, labels: dict[str, str], *, resolved: bool = False, group: str = "g1"
+    ) -> None:
         body = payload({**LABELS, **labels}, resolved=resolved, group=group)
         resp = await self.hub.post(
             "/api/v1/alerts/alertmanager", data=body, headers=intake_headers()

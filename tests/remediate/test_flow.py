@@ -59,8 +59,8 @@ async def test_approved_restart_clears_the_alert(rig: Rig) -> None:
     assert obj is not None
     assert obj["spec"]["template"]["metadata"]["annotations"][RESTARTED_AT] == restarted
     metrics = await (await rig.hub.get("/metrics")).text()
-    for status in ("pending_approval", "running", "verifying", "succeeded"):
-        line = f'alerthub_actions_total{{action="rollout_restart",status="{status}"}} 1.0'
+    for step in ("pending_approval", "running", "verifying", "succeeded"):
+        line = f'alerthub_actions_total{{action="rollout_restart",status="{step}"}} 1.0'
         assert line in metrics
 
 
@@ -124,7 +124,7 @@ async def test_refusals_make_no_call(
     make_rig: RigFactory, remediation: dict[str, object], labels: dict[str, str], reason: str
 ) -> None:
     async with make_rig(policy(mode="auto"), **remediation) as rig:
-        await rig.fire(**labels)
+        await rig.fire_with(labels)
         refused = await rig.action("refused")
         assert refused["reason"] == reason
         assert refused["events"][0]["reason"] == reason
