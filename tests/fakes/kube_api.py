@@ -12,6 +12,7 @@ import base64
 import contextlib
 import json
 import ssl
+import time
 import uuid
 import weakref
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ class KubeRequest:
     content_type: str
     body: bytes
     user_agent: str
+    at: float = 0.0  # time.perf_counter() when it arrived
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -180,6 +182,7 @@ class FakeKube:
                 request.headers.get("Content-Type", ""),
                 body,
                 request.headers.get("User-Agent", ""),
+                time.perf_counter(),
             )
         )
         if request.headers.get("Authorization") != f"Bearer {self.token}":
