@@ -10,8 +10,8 @@ process with one Deployment per action. For each action, one at a time:
     ``pending_approval`` by ``GET /api/v1/actions`` (polled every 2 ms);
 (b) approval → PATCH: from sending ``POST /api/v1/actions/{id}/approve`` to the fake
     receiving the strategic merge patch;
-(c) calls: requests the hub made to the cluster per action until it verified (mutating
-    ones, and all of them with the rollout reads).
+(c) calls: requests the hub made to the cluster per action until its rollout completed
+    (mutating ones, and all of them with the reads that check and watch the rollout).
 
 Prints numbers, asserts nothing.
 """
@@ -100,7 +100,7 @@ def config(db_url: str, kubeconfig: Path) -> dict[str, Any]:
                     "mode": "approval",
                     "cooldown": "0s",
                     "rollout_timeout": "30s",
-                    "verify_window": "2s",
+                    "verify_window": "1m",
                 }
             ],
         },
@@ -156,7 +156,10 @@ async def run(count: int) -> None:
                     async with http.post(
                         hub.url + HOOK,
                         data=webhook(i),
-                        headers={"Authorization": f"Bearer {INTAKE}"},
+                        headers={
+                            "Authorization": f"Bearer {INTAKE}",
+                            "Content-Type": "application/json",
+                        },
                     ) as resp:
                         assert resp.status == 200, await resp.text()
                     action = await wait_for(lambda name=name: pending(name))
@@ -176,16 +179,15 @@ async def run(count: int) -> None:
 
                     to_patch.append(await wait_for(patched) - approving)
 
-                async def all_verified() -> bool | None:
+                async def all_rolled_out() -> bool | None:
                     async with http.get(
-                        f"{hub.url}/api/v1/actions",
-                        headers=headers,
-                        params={"status": "verifying", "limit": "500"},
+                        f"{hub.url}/api/v1/actions", headers=headers, params={"limit": "500"}
                     ) as resp:
                         items = (await resp.json())["items"]
-                    return True if len(items) == count else None
+                    after = {"verifying", "no_effect", "succeeded"}
+                    return True if all(a["status"] in after for a in items) else None
 
-                await wait_for(all_verified, timeout=60, interval=0.05)
+                await wait_for(all_rolled_out, timeout=60, interval=0.05)
         finally:
             await stop_hub(hub)
         mutating = len(kube.calls(mutating=True))

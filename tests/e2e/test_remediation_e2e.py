@@ -157,8 +157,12 @@ async def test_approved_restart_clears_the_alert(
             await _fire(am, resolved=True)
             done = await api.action("succeeded")
             assert done["approved_by"] == "ayse"
-            text = cluster.tg.messages[max(cluster.tg.messages)].text
-            assert "(approved by ayse) — cleared in" in text
+            text = await eventually(
+                lambda: cluster.tg.messages[max(cluster.tg.messages)].text,
+                what="the resolved message with the action's outcome",
+                check=lambda t: "(approved by ayse) — cleared in" in t,
+            )
+            assert text.startswith("<b>✅ RESOLVED")
             assert len(cluster.kube.calls(mutating=True)) == 1
     finally:
         await stop_hub(hub, signal.SIGKILL)
