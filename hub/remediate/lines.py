@@ -34,12 +34,12 @@ def proposal(action: ActionKind, name: str) -> str:
 
 
 def _done(a: ActionRow) -> str:
-    verb = _DONE[a.action]
+    what = f"{_DONE[a.action]} {a.target_name}"
     if a.action is ActionKind.SCALE and "replicas" in a.params:
-        verb = f"scale to {a.params['replicas']}"
+        what += f" to {a.params['replicas']}"
     at = a.called_at.strftime("%H:%M") if a.called_at else ""
     who = f"approved by {a.approved_by}" if a.approved_by else "auto"
-    return f"{verb} {a.target_name} at {at} ({who})"
+    return f"{what} at {at} ({who})"
 
 
 def _waiting(a: ActionRow) -> str | None:

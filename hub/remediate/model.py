@@ -38,18 +38,6 @@ class ActionStatus(StrEnum):
     EXPIRED = "expired"
 
 
-# An action in one of these statuses will not change again.
-FINAL_STATUSES = frozenset(
-    {
-        ActionStatus.REFUSED,
-        ActionStatus.DRY_RUN,
-        ActionStatus.SUCCEEDED,
-        ActionStatus.NO_EFFECT,
-        ActionStatus.FAILED,
-        ActionStatus.REJECTED,
-        ActionStatus.EXPIRED,
-    }
-)
 # Outcomes the circuit breaker counts as a fix that did not work.
 BAD_OUTCOMES = frozenset({ActionStatus.FAILED, ActionStatus.NO_EFFECT})
 # Actions that occupy their target for the cooldown (proposed, run, or decided in a dry run).
@@ -104,22 +92,6 @@ class ActionReason(StrEnum):
     ROLLOUT_COMPLETE = "rollout_complete"
     CLEARED = "cleared"
     STILL_FIRING = "still_firing"
-
-
-# Refusals: the action is recorded and audited but never runs.
-REFUSALS = frozenset(
-    {
-        ActionReason.INVALID_TARGET,
-        ActionReason.NAMESPACE_NOT_ALLOWED,
-        ActionReason.NAME_NOT_ALLOWED,
-        ActionReason.DISABLED,
-        ActionReason.PAUSED,
-        ActionReason.CIRCUIT_OPEN,
-        ActionReason.COOLDOWN,
-        ActionReason.HOURLY_BUDGET,
-        ActionReason.REPLICAS_AT_LIMIT,
-    }
-)
 
 
 class TargetKind(StrEnum):
