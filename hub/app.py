@@ -10,6 +10,7 @@ from pathlib import Path
 from aiohttp import web
 
 from hub.api.acks import ack_handler
+from hub.api.actions import add_action_routes
 from hub.api.auth import PUBLIC, AuthRules, api_token, intake_token
 from hub.api.health import healthz, metrics_handler, readyz
 from hub.api.incidents import get_incident_handler, list_incidents_handler
@@ -32,6 +33,7 @@ from hub.intake.writer import IngestWriter
 from hub.logs import request_id_var
 from hub.metrics import HubMetrics
 from hub.reload import ConfigReloader
+from hub.remediate.lifecycle import kube_ctx
 from hub.store.engine import build_engine
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -109,6 +111,7 @@ def create_app(
     app[METRICS] = HubMetrics()
     app[RELOADER] = ConfigReloader(config, config_path, app[METRICS], clock)
     app.cleanup_ctx.append(_store)
+    app.cleanup_ctx.append(kube_ctx)
     app.cleanup_ctx.append(delivery_ctx)
     app.cleanup_ctx.append(alertmanager_ctx)
     app.router.add_post(INTAKE_PATH, receive_alertmanager)
@@ -125,5 +128,6 @@ def create_app(
     app.router.add_get("/metrics", metrics_handler)
     app.router.add_post("/-/reload", reload_handler)
     add_runbook_routes(app, RUNBOOKS)
+    add_action_routes(app)
     AUTH_RULES.check_covered(app.router)
     return app

@@ -12,7 +12,7 @@ from datetime import timedelta
 import aiohttp
 from aiohttp import web
 
-from hub.api.keys import CLOCK, CONFIG, ENGINE, METRICS, RELOADER, RUNBOOKS, WORKER
+from hub.api.keys import CLOCK, CONFIG, ENGINE, KUBE, METRICS, RELOADER, RUNBOOKS, WORKER
 from hub.channels.base import Channel
 from hub.channels.registry import build_channels
 from hub.config.models import HubConfig
@@ -38,7 +38,9 @@ def _wire(
         for key, channel in build_channels(receiver, external_url=config.external_url):
             channels[(receiver.name, key)] = channel
     enricher = HubEnricher(config, runbooks, session)
-    handlers = build_handlers(config, app[ENGINE], app[METRICS], channels, enricher)
+    handlers = build_handlers(
+        config, app[ENGINE], app[METRICS], channels, enricher, kube=app.get(KUBE)
+    )
     return handlers, list(channels.values())
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -13,16 +13,12 @@ from aiohttp import web
 
 from hub.api.errors import json_error
 from hub.api.keys import ENGINE
+from hub.api.query import QueryError, parse_limit, parse_rfc3339
 from hub.api.text import NUL, NUL_MESSAGE
 from hub.routing.matchers import MatcherError, all_match, parse_matchers
 from hub.store.queries import IncidentQuery, LabelFilter, get_incident, list_incidents
 
 STATUSES = ("firing", "acknowledged", "resolved")
-MAX_LIMIT = 500
-
-
-class QueryError(ValueError):
-    """A query parameter that cannot be used; the message names it."""
 
 
 def encode_cursor(position: tuple[datetime, int]) -> str:
@@ -37,26 +33,6 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         return datetime.fromisoformat(started), int(iid)
     except (ValueError, TypeError, binascii.Error) as exc:
         raise QueryError("cursor: not a cursor this API returned") from exc
-
-
-def _rfc3339(name: str, value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise QueryError(f"{name}: not an RFC 3339 time: {value!r}") from None
-    if parsed.tzinfo is None:
-        raise QueryError(f"{name}: RFC 3339 time needs a zone offset, e.g. Z")
-    return parsed.astimezone(UTC)
-
-
-def _limit(value: str | None) -> int:
-    if value is None:
-        return 50
-    if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
-        raise QueryError(f"limit: must be an integer from 1 to {MAX_LIMIT}")
-    return int(value)
 
 
 def _text(params: Any, name: str) -> str | None:
@@ -89,9 +65,9 @@ def parse_incident_query(params: Any) -> IncidentQuery:
         alertname=_text(params, "alertname"),
         severity=_text(params, "severity"),
         label_filters=_label_filters(params.getall("label", [])),
-        since=_rfc3339("since", params.get("since")),
-        until=_rfc3339("until", params.get("until")),
-        limit=_limit(params.get("limit")),
+        since=parse_rfc3339("since", params.get("since")),
+        until=parse_rfc3339("until", params.get("until")),
+        limit=parse_limit(params.get("limit")),
         after=decode_cursor(cursor) if cursor else None,
     )
 

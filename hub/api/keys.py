@@ -13,6 +13,7 @@ from hub.intake.writer import IngestWriter
 from hub.metrics import HubMetrics
 from hub.pipeline.worker import OutboxWorker
 from hub.reload import ConfigReloader
+from hub.remediate.kube import KubeExecutor
 
 CONFIG = web.AppKey("config", HubConfig)
 ENGINE = web.AppKey("engine", AsyncEngine)
@@ -23,3 +24,4 @@ WORKER = web.AppKey("worker", OutboxWorker)
 ALERTMANAGER = web.AppKey("alertmanager", AlertmanagerClient)  # set only when configured
 RUNBOOKS = web.AppKey("runbooks", RunbookIndexHolder)
 RELOADER = web.AppKey("reloader", ConfigReloader)
+KUBE = web.AppKey("kube", KubeExecutor)  # set only when remediation has policies and access

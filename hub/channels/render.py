@@ -105,6 +105,7 @@ class MessageView:
     reason_text: str
     digest_lines: tuple[str, ...]
     footer_text: str
+    action_text: str  # remediation: what is proposed or done, one line each, joined
 
     @property
     def log_text(self) -> str:
@@ -221,6 +222,7 @@ def build_view(
         reason_text=note.reason_text or "",
         digest_lines=note.digest_lines,
         footer_text=note.footer_text or "",
+        action_text=" · ".join(note.action_lines),
     )
 
 

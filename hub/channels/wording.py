@@ -107,12 +107,15 @@ def escalation_line(note: Notification, severity: str) -> str:
 
 
 def status_line(note: Notification, channel: str | None) -> str:
-    """Under a resolved headline: who acknowledged and when, and what cleared it."""
+    """Under a resolved headline: who acknowledged and when, what cleared it, and what
+    remediation did (a firing message shows those lines under its since line instead)."""
     parts = []
     if note.ack is not None:
         parts.append(f"acked by {acked_phrase(note, channel)}")
     if note.reason_text and note.kind == NotifyKind.RESOLVED:
         parts.append(note.reason_text)
+    if note.kind == NotifyKind.RESOLVED:
+        parts.extend(note.action_lines)
     return " · ".join(parts)
 
 

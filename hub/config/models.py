@@ -12,6 +12,7 @@ from hub.config.fatigue import FatigueConfig
 from hub.config.receivers import ReceiverConfig
 from hub.config.route import InhibitRuleConfig, RootRouteConfig, RouteConfig
 from hub.config.types import Duration, HttpUrl, StrictModel, TimeZoneName
+from hub.remediate.config import KubernetesConfig, RemediationConfig
 
 DEFAULT_LISTEN = "127.0.0.1:9880"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///alerthub.db"
@@ -125,6 +126,8 @@ class HubConfig(StrictModel):
     fatigue: FatigueConfig = FatigueConfig()
     alertmanager: AlertmanagerLinkConfig | None = None
     reports: ReportsConfig = ReportsConfig()
+    kubernetes: KubernetesConfig = KubernetesConfig()
+    remediation: RemediationConfig = RemediationConfig()
 
     @property
     def tz(self) -> ZoneInfo:

@@ -80,3 +80,8 @@ def digest_key(held_id: int) -> str:
 def silence_step_key(silence_id: int, step: str, at: str) -> str:
     """One row per silence, lifecycle step and due time."""
     return f"{OutboxKind.SILENCE_EXPIRY}:{silence_id}:{step}:{at}"
+
+
+def action_step_key(action_id: int, step: str, attempt: str = "") -> str:
+    """One row per action, step and attempt: the same step decided twice is one row."""
+    return f"{OutboxKind.ACTION}:{action_id}:{stable_hash(action_id, step, attempt)[:TOKEN_LENGTH]}"

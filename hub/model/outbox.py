@@ -29,6 +29,7 @@ class OutboxKind(StrEnum):
     ESCALATION = "escalation"
     DIGEST = "digest"
     SILENCE_EXPIRY = "silence_expiry"
+    ACTION = "action"
 
 
 class SilenceStepKind(StrEnum):
@@ -36,6 +37,15 @@ class SilenceStepKind(StrEnum):
 
     WARN_OWNER = "warn_owner"
     EXPIRED = "expired"
+
+
+class ActionStep(StrEnum):
+    """What a remediation action's outbox row does when it comes due."""
+
+    CALL = "call"  # make the call to the cluster
+    WATCH = "watch"  # look at the rollout until it completes or times out
+    VERIFY = "verify"  # wait for the incident to resolve within the verify window
+    EXPIRE = "expire"  # an approval that never came
 
 
 class OutboxBody(BaseModel):
@@ -116,6 +126,9 @@ class MessageBody(GroupBody):
     reason: NotifyReason
     kind: NotifyKind
     in_place: bool = False
+    # An edit that only brings a sent message up to date (remediation lines): dropped
+    # where no message was ever sent on the channel.
+    edit_only: bool = False
     reason_text: str | None = None
     digest_lines: tuple[str, ...] = ()
     footer_text: str | None = None
@@ -176,3 +189,12 @@ class SilenceStepBody(OutboxBody):
     silence_id: int
     step: SilenceStepKind
     at: datetime
+
+
+class ActionStepBody(OutboxBody):
+    """One step of a remediation action (call, watch, verify, expire)."""
+
+    OUTBOX_KIND = OutboxKind.ACTION
+
+    action_id: int
+    step: ActionStep

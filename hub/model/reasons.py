@@ -18,6 +18,7 @@ class NotifyReason(StrEnum):
     FLAPPING_STARTED = "flapping_started"
     DIGEST = "digest"
     ESCALATED = "escalated"
+    ACTION_UPDATE = "action_update"  # a remediation action changed: lines edited in place
 
 
 class SuppressReason(StrEnum):

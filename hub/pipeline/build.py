@@ -34,6 +34,9 @@ from hub.pipeline.route import RouteStage
 from hub.pipeline.silence import SilenceLifecycleHandler, SilenceMuter
 from hub.pipeline.stage import Chain, FlushContext, ReceiverContext, Stage
 from hub.pipeline.worker import RowHandler
+from hub.remediate.evaluate import RemediationStage
+from hub.remediate.handler import ActionHandler
+from hub.remediate.kube import KubeExecutor
 from hub.routing.inhibit import build_inhibit_rules
 from hub.routing.tree import build_route_tree
 
@@ -42,10 +45,17 @@ def build_pipeline(
     config: HubConfig, channels: Mapping[str, Sequence[str]]
 ) -> Stage[FlushContext] | None:
     """The flush pipeline, in order; each stage lives in ``hub/pipeline/<name>.py`` and its
-    pure decision, if any, in ``hub/pipeline/decisions/``. None when nothing is routed."""
-    if config.route is None:
-        return None
+    pure decision, if any, in ``hub/pipeline/decisions/``. Remediation policies are judged
+    before routing (``hub/remediate/evaluate.py``), so they act even when nothing is routed;
+    None when there is neither a route nor a policy."""
     fatigue = config.fatigue
+    before_routing: list[Stage[FlushContext]] = [
+        GroupedStage(),  # a newer flush of the group is pending: it carries these
+        FlappingStage(fatigue.flapping.to_flap_config()),  # per identity, before routing
+        RemediationStage.from_config(config),  # policies, once per incident
+    ]
+    if config.route is None:
+        return Chain[FlushContext](before_routing) if config.remediation.policies else None
     per_receiver = Chain[ReceiverContext](
         [
             MuteStage(SilenceMuter()),  # active silences
@@ -61,11 +71,7 @@ def build_pipeline(
         ]
     )
     return Chain[FlushContext](
-        [
-            GroupedStage(),  # a newer flush of the group is pending: it carries these
-            FlappingStage(fatigue.flapping.to_flap_config()),  # per identity, before routing
-            RouteStage(build_route_tree(config.route), per_receiver),
-        ]
+        [*before_routing, RouteStage(build_route_tree(config.route), per_receiver)]
     )
 
 
@@ -75,8 +81,13 @@ def build_handlers(
     metrics: HubMetrics,
     channels: Mapping[ChannelKey, Channel],
     enricher: Enricher | None,
+    *,
+    kube: KubeExecutor | None = None,
 ) -> dict[str, RowHandler]:
-    """What runs for each outbox kind; the worker claims due rows and calls these."""
+    """What runs for each outbox kind; the worker claims due rows and calls these.
+
+    ``kube`` is the cluster client remediation calls through (None: no cluster access,
+    and an action that would call fails with that reason)."""
     names: dict[str, list[str]] = {}
     for receiver, key in channels:
         names.setdefault(receiver, []).append(key)
@@ -96,4 +107,5 @@ def build_handlers(
         OutboxKind.ESCALATION: EscalationHandler(engine, names, config.fatigue, metrics),
         OutboxKind.DIGEST: DigestHandler(engine, names),
         OutboxKind.SILENCE_EXPIRY: SilenceLifecycleHandler(engine),
+        OutboxKind.ACTION: ActionHandler(engine, kube, config, metrics),  # call/watch/verify
     }

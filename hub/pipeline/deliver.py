@@ -26,6 +26,7 @@ from hub.pipeline.decisions.backoff import next_delay
 from hub.pipeline.enrichment import Enricher, to_enrichment
 from hub.pipeline.flush import load_views
 from hub.pipeline.stage import IncidentView
+from hub.remediate.messages import load_action_lines
 from hub.store import notify_log, outbox
 from hub.store.events import add_events
 from hub.store.group_commit import GroupCommit
@@ -59,6 +60,7 @@ def build_note(
     now: datetime,
     enrichment: Enrichment,
     tz: tzinfo = UTC,
+    action_lines: tuple[str, ...] = (),
 ) -> Notification:
     """The render input for one delivery row; the incidents are read fresh from the store."""
     acked = next((v for v in views if v.acked_by), None)
@@ -84,6 +86,7 @@ def build_note(
         reason_text=body.reason_text,
         digest_lines=body.digest_lines,
         footer_text=body.footer_text,
+        action_lines=action_lines,
     )
 
 
@@ -95,6 +98,7 @@ class Delivery:
     body: DeliverBody
     views: Sequence[IncidentView]
     first: SentMessage | None  # the episode's message on this channel, if already sent
+    action_lines: tuple[str, ...] = ()  # remediation lines, read when the message is rendered
 
     @property
     def key(self) -> ChannelKey:
@@ -129,9 +133,14 @@ class DeliverHandler:
 
     async def __call__(self, row: OutboxRow, now: datetime) -> None:
         job, waits = await self._load(row)
-        if waits:  # an edit or a reply whose first message is still on its way waits for it
+        if waits:  # an edit or a reply waits for the earlier rows of its message
             async with self.engine.begin() as conn:
                 await outbox.postpone(conn, row.id, now + self.config.poll_interval, now)
+            return
+        if job.first is None and job.body.edit_only:
+            # Nothing was sent to edit (the group was muted or held): nothing to do.
+            async with self.engine.begin() as conn:
+                await outbox.complete(conn, row.id, now)
             return
         channel = self.channels.get(job.key)
         if channel is None or not job.views:
@@ -146,6 +155,7 @@ class DeliverHandler:
             now=now,
             enrichment=enrichment,
             tz=self.tz,
+            action_lines=job.action_lines,
         )
         try:
             sent = await self._send(job, channel, note)
@@ -161,8 +171,11 @@ class DeliverHandler:
             first = await notify_log.open_message(
                 conn, group_hash(body.group_key), body.receiver, body.channel
             )
-            job = Delivery(row, body, views, first)
-            waits = first is None and job.follows_up and await outbox.earlier_pending(conn, row)
+            action_lines = await load_action_lines(conn, body.incident_ids)
+            job = Delivery(row, body, views, first, action_lines)
+            # The first message and earlier edits queued before this row go first, so an
+            # edit never overtakes the message it edits nor an edit made before it.
+            waits = job.follows_up and await outbox.earlier_pending(conn, row)
         return job, waits
 
     async def _enrich(self, job: Delivery) -> tuple[Enrichment, Events]:
