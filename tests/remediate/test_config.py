@@ -89,7 +89,7 @@ def test_scale_policy() -> None:
 
 ERROR_CASES = [
     ("unknown-key", {"policies": [policy(cooldwn="5m")]},
-     "remediation.policies[0].cooldwn: Extra inputs are not permitted"),
+     "remediation.policies[0].cooldwn: unknown key; did you mean cooldown?"),
     ("unknown-action", {"policies": [policy(action="reboot")]},
      "remediation.policies[0].action: Input should be 'rollout_restart', 'delete_pod', 'scale'"
      " or 'create_job'"),
@@ -145,4 +145,4 @@ def test_errors_name_the_yaml_path(remediation: dict[str, Any], message: str) ->
 def test_kubernetes_unknown_key() -> None:
     with pytest.raises(ConfigError) as caught:
         load({}, kubernetes={"kubeconfig": "/x", "cluster": "y"})
-    assert caught.value.errors == ["kubernetes.cluster: Extra inputs are not permitted"]
+    assert caught.value.errors == ["kubernetes.cluster: unknown key"]
