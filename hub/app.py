@@ -13,6 +13,8 @@ from hub.api.health import healthz, metrics_handler, readyz
 from hub.api.incidents import get_incident_handler, list_incidents_handler
 from hub.api.keys import CLOCK, CONFIG, ENGINE, METRICS, RUNBOOKS, WORKER, WRITER
 from hub.api.metrics import HubMetrics
+from hub.api.openapi import openapi_handler
+from hub.api.postmortem import postmortem_handler
 from hub.api.reports import noise_report_handler
 from hub.api.silences import (
     alertmanager_ctx,
@@ -21,6 +23,7 @@ from hub.api.silences import (
     get_silence_handler,
     list_silences_handler,
 )
+from hub.api.stats import stats_handler
 from hub.clock import Clock, utc_now
 from hub.config.models import HubConfig
 from hub.delivery import delivery_ctx
@@ -89,7 +92,9 @@ def create_app(config: HubConfig, *, clock: Clock = utc_now) -> web.Application:
     app.router.add_post("/api/v1/alerts/alertmanager", receive_alertmanager)
     app.router.add_get("/api/v1/incidents", list_incidents_handler)
     app.router.add_get("/api/v1/incidents/{id}", get_incident_handler)
+    app.router.add_get("/api/v1/incidents/{id}/postmortem", postmortem_handler)
     app.router.add_get("/api/v1/reports/noise", noise_report_handler)
+    app.router.add_get("/api/v1/stats", stats_handler)
     app.router.add_post("/api/v1/incidents/{id}/ack", ack_handler)
     app.router.add_post("/api/v1/silences", create_silence_handler)
     app.router.add_get("/api/v1/silences", list_silences_handler)
@@ -98,5 +103,6 @@ def create_app(config: HubConfig, *, clock: Clock = utc_now) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_handler)
+    app.router.add_get("/openapi.json", openapi_handler)
     add_runbook_routes(app, RUNBOOKS)
     return app

@@ -9,7 +9,7 @@ from contextlib import AsyncExitStack
 import aiohttp
 from aiohttp import web
 
-from hub.api.keys import CLOCK, CONFIG, ENGINE, METRICS, RUNBOOKS, WORKER
+from hub.api.keys import CLOCK, CONFIG, ENGINE, ENRICHER, METRICS, RUNBOOKS, WORKER
 from hub.channels.base import Channel
 from hub.channels.registry import build_channels
 from hub.enrich.runbooks import RunbookIndexHolder
@@ -46,13 +46,14 @@ async def delivery_ctx(app: web.Application) -> AsyncIterator[None]:
         session = await stack.enter_async_context(aiohttp.ClientSession())
         for channel in channels.values():
             stack.push_async_callback(channel.close)
+        enricher = app[ENRICHER] = HubEnricher(config, runbooks, session)
         deliver = DeliverHandler(
             engine=app[ENGINE],
             channels=channels,
             config=config.delivery,
             metrics=app[METRICS],
             external_url=config.external_url,
-            enricher=HubEnricher(config, runbooks, session),
+            enricher=enricher,
         )
         pipeline = build_pipeline(config, names)
         worker = OutboxWorker(

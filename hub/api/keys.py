@@ -11,6 +11,7 @@ from hub.clock import Clock
 from hub.config.models import HubConfig
 from hub.enrich.runbooks import RunbookIndexHolder
 from hub.intake.writer import IngestWriter
+from hub.pipeline.enrich_stage import HubEnricher
 from hub.pipeline.worker import OutboxWorker
 
 CONFIG = web.AppKey("config", HubConfig)
@@ -21,3 +22,4 @@ CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 WORKER = web.AppKey("worker", OutboxWorker)
 ALERTMANAGER = web.AppKey("alertmanager", AlertmanagerClient)  # set only when configured
 RUNBOOKS = web.AppKey("runbooks", RunbookIndexHolder)
+ENRICHER = web.AppKey("enricher", HubEnricher)  # the pages and post-mortems add the same context

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from statistics import median
-from typing import TypedDict
+
+from typing_extensions import TypedDict  # pydantic documents it (OpenAPI) on Python 3.11
 
 MIN_INCIDENTS_FOR_ADVICE = 5  # fewer incidents say nothing reliable about a rule
 SELF_RESOLVE_SHARE = 0.8  # this share resolving on its own quickly means `for:` is too short
