@@ -32,6 +32,7 @@ from hub.intake.handler import receive_alertmanager
 from hub.intake.writer import IngestWriter
 from hub.logs import request_id_var
 from hub.store.engine import build_engine
+from hub.web.routes import add_web_routes
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -105,4 +106,5 @@ def create_app(config: HubConfig, *, clock: Clock = utc_now) -> web.Application:
     app.router.add_get("/metrics", metrics_handler)
     app.router.add_get("/openapi.json", openapi_handler)
     add_runbook_routes(app, RUNBOOKS)
+    add_web_routes(app)
     return app

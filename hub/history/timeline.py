@@ -104,9 +104,7 @@ def describe(event: TimelineEvent) -> EventLine:
 
 def timeline_lines(record: IncidentRecord) -> list[EventLine]:
     """The incident's story: when it started firing (Alertmanager's time), then every event."""
-    start = EventLine(
-        at=record.started_at, kind=EventKind.ALERT, what="Started firing", detail="startsAt"
-    )
+    start = EventLine(at=record.started_at, kind=EventKind.ALERT, what="Started firing", detail="")
     lines = [start, *(describe(e) for e in record.timeline)]
     return sorted(lines, key=lambda line: line.at)
 
