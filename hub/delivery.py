@@ -46,7 +46,7 @@ async def delivery_ctx(app: web.Application) -> AsyncIterator[None]:
         session = await stack.enter_async_context(aiohttp.ClientSession())
         for channel in channels.values():
             stack.push_async_callback(channel.close)
-        enricher = app[ENRICHER] = HubEnricher(config, runbooks, session)
+        enricher = app[ENRICHER] = HubEnricher(config, runbooks, session, app[METRICS])
         deliver = DeliverHandler(
             engine=app[ENGINE],
             channels=channels,

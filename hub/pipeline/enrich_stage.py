@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import aiohttp
 
+from hub.api.metrics import HubMetrics
 from hub.channels.model import Enrichment
 from hub.config.models import HubConfig
 from hub.enrich.enricher import EnrichmentResult, enrich
@@ -51,6 +53,7 @@ class HubEnricher:
     config: HubConfig
     runbooks: RunbookIndexHolder
     session: aiohttp.ClientSession | None = None
+    metrics: HubMetrics | None = None
 
     def __post_init__(self) -> None:
         self._loki = (
@@ -60,6 +63,15 @@ class HubEnricher:
         )
 
     async def __call__(self, view: IncidentView) -> EnrichmentResult:
+        started = time.perf_counter()
+        result = await self._enrich(view)
+        if self._loki is not None and self.metrics is not None:
+            outcome = "unavailable" if result.logs_unavailable else "ok"
+            elapsed = time.perf_counter() - started
+            self.metrics.loki_enrichment.labels(outcome).observe(elapsed)
+        return result
+
+    async def _enrich(self, view: IncidentView) -> EnrichmentResult:
         return await enrich(
             view.labels,
             view.annotations,
