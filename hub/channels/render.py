@@ -102,6 +102,7 @@ class MessageView:
     reason_text: str
     digest_lines: tuple[str, ...]
     footer_text: str
+    history: str = ""
 
     @property
     def log_text(self) -> str:
@@ -238,6 +239,7 @@ def build_view(note: Notification, *, max_items: int = MAX_LIST_ITEMS) -> Messag
         reason_text=note.reason_text or "",
         digest_lines=note.digest_lines,
         footer_text=note.footer_text or "",
+        history=note.history or "",
     )
 
 

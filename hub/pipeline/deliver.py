@@ -23,6 +23,7 @@ from hub.pipeline.stage import IncidentView
 from hub.store import notify_log, outbox
 from hub.store.events import add_events
 from hub.store.group_commit import GroupCommit
+from hub.store.memory import load_history_line
 from hub.store.outbox import OutboxRow
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ def build_note(
     external_url: str,
     now: datetime,
     enrichment: Enrichment,
+    history: str | None = None,
 ) -> Notification:
     """The render input for one delivery row; the incidents are read fresh from the store."""
     acked = next((v for v in views if v.acked_by), None)
@@ -70,7 +72,18 @@ def build_note(
         reason_text=payload.get("reason_text"),
         digest_lines=tuple(payload.get("digest_lines") or ()),
         footer_text=payload.get("footer_text"),
+        history=history,
     )
+
+
+async def _history(
+    conn: AsyncConnection, p: Mapping[str, Any], views: Sequence[IncidentView], now: datetime
+) -> str | None:
+    """The history line of a live message (firing or acked); others do not carry it."""
+    if not views or p["kind"] not in (NotifyKind.FIRING, NotifyKind.ACKNOWLEDGED):
+        return None
+    v = views[0]
+    return await load_history_line(conn, v.alertname, v.labels, v.started_at, now)
 
 
 @dataclass
@@ -100,6 +113,7 @@ class DeliverHandler:
             # An edit or a reply whose first message is still on its way waits for it.
             follows_up = p["in_place"] or p["kind"] == NotifyKind.REMINDER
             waiting = first is None and follows_up and await outbox.earlier_pending(conn, row)
+            history = None if waiting else await _history(conn, p, views, now)
         if waiting:
             async with self.engine.begin() as conn:
                 await outbox.postpone(conn, row.id, now + self.config.poll_interval, now)
@@ -109,7 +123,10 @@ class DeliverHandler:
             await self._give_up(row, views, key, why, reason=FailureReason.CLIENT_ERROR, now=now)
             return
         enrichment, events = await self._enrich(p, views, first)
-        note = build_note(p, views, external_url=self.external_url, now=now, enrichment=enrichment)
+        note = build_note(
+            p, views, external_url=self.external_url, now=now, enrichment=enrichment,
+            history=history,
+        )  # fmt: skip
         try:
             sent = await self._send(key, channel, note, first, in_place=p["in_place"])
         except DeliveryError as exc:

@@ -84,7 +84,7 @@ incidents = Table(
     ),
     Index("ix_incidents_fingerprint_resolved", "fingerprint", "resolved_at"),
     Index("ix_incidents_started", "started_at", "id"),
-    Index("ix_incidents_alertname", "alertname"),
+    Index("ix_incidents_alertname_started", "alertname", "started_at"),
 )
 
 incident_events = Table(
