@@ -11,14 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hub.api.auth import bearer_problem
 from hub.api.errors import json_error
 from hub.api.keys import CLOCK, CONFIG, ENGINE
-from hub.reports.stats import IncidentTimes, StatsBy, StatsResponse, build_stats_items
-from hub.store.stats import (
-    count_messages,
-    count_suppressed,
-    key_column,
-    load_incident_times,
-    started_between,
-)
+from hub.reports.stats import StatsBy, StatsResponse, build_stats_items
+from hub.store.stats import count_messages, count_suppressed, key_column, load_group_times
 from hub.timeframe import TimeParamError, iso_utc, parse_window
 
 DEFAULT_WINDOW = timedelta(days=7)
@@ -50,23 +44,14 @@ async def load_stats(
     conn: AsyncConnection, by: StatsBy, since: datetime, until: datetime
 ) -> StatsResponse:
     """Count the window in the store and build one item per group."""
-    stats, _ = await load_stats_and_times(conn, by, since, until)
-    return stats
-
-
-async def load_stats_and_times(
-    conn: AsyncConnection, by: StatsBy, since: datetime, until: datetime
-) -> tuple[StatsResponse, list[IncidentTimes]]:
-    """The stats and the per-incident times they came from (the charts bucket those)."""
-    key, where = key_column(by), started_between(since, until)
-    times = await load_incident_times(conn, by, since, until)
-    messages = await count_messages(conn, key, where)
-    suppressed = await count_suppressed(conn, key, where)
-    stats = StatsResponse(
+    key = key_column(by)
+    groups = await load_group_times(conn, by, since, until)
+    messages = await count_messages(conn, key, since, until)
+    suppressed = await count_suppressed(conn, key, since, until)
+    return StatsResponse(
         since=iso_utc(since), until=iso_utc(until),
-        items=build_stats_items(times, messages, suppressed),
+        items=build_stats_items(groups, messages, suppressed),
     )  # fmt: skip
-    return stats, times
 
 
 async def stats_handler(request: web.Request) -> web.Response:

@@ -97,28 +97,48 @@ def percentiles(values: Sequence[float]) -> Percentiles:
     return Percentiles(p50=percentile(values, 0.5), p90=percentile(values, 0.9))
 
 
+@dataclass(frozen=True)
+class GroupTimes:
+    """One group's (and time bucket's) counts and percentiles, however the store computed them."""
+
+    key: str
+    bucket: int  # index of the bucket from the window's start; 0 when not bucketed
+    incidents: int
+    acknowledged: int
+    mtta: Percentiles
+    mttr: Percentiles
+
+
+def group_times(
+    times: Iterable[IncidentTimes], since: datetime | None = None, bucket: timedelta | None = None
+) -> list[GroupTimes]:
+    """Group per-incident times by key (and bucket) and take their percentiles."""
+    cells: dict[tuple[str, int], list[IncidentTimes]] = defaultdict(list)
+    for t in times:
+        index = int((t.started_at - since) / bucket) if since and bucket else 0
+        cells[(t.key, index)].append(t)
+    out = []
+    for (key, index), cell in cells.items():
+        acks = [s for t in cell if (s := t.ack_seconds) is not None]
+        resolves = [s for t in cell if (s := t.resolve_seconds) is not None]
+        out.append(
+            GroupTimes(key, index, len(cell), len(acks), percentiles(acks), percentiles(resolves))
+        )
+    return out
+
+
 def build_stats_items(
-    times: Iterable[IncidentTimes], messages: Mapping[str, int], suppressed: Mapping[str, int]
+    groups: Iterable[GroupTimes], messages: Mapping[str, int], suppressed: Mapping[str, int]
 ) -> list[StatsItem]:
     """One item per key, most incidents first, then by key."""
-    groups: dict[str, list[IncidentTimes]] = defaultdict(list)
-    for t in times:
-        groups[t.key].append(t)
-    items = []
-    for key, group in groups.items():
-        acks = [s for t in group if (s := t.ack_seconds) is not None]
-        resolves = [s for t in group if (s := t.resolve_seconds) is not None]
-        items.append(
-            StatsItem(
-                key=key,
-                incidents=len(group),
-                acknowledged=len(acks),
-                mtta_seconds=percentiles(acks),
-                mttr_seconds=percentiles(resolves),
-                messages=messages.get(key, 0),
-                suppressed=suppressed.get(key, 0),
-            )
+    items = [
+        StatsItem(
+            key=g.key, incidents=g.incidents, acknowledged=g.acknowledged,
+            mtta_seconds=g.mtta, mttr_seconds=g.mttr,
+            messages=messages.get(g.key, 0), suppressed=suppressed.get(g.key, 0),
         )
+        for g in groups
+    ]  # fmt: skip
     return sorted(items, key=lambda i: (-i.incidents, i.key))
 
 
@@ -133,23 +153,15 @@ class SeriesPoint:
 
 
 def build_series(
-    times: Iterable[IncidentTimes], since: datetime, until: datetime, bucket: timedelta
+    groups: Iterable[GroupTimes], since: datetime, until: datetime, bucket: timedelta
 ) -> dict[str, list[SeriesPoint]]:
     """Per key, one point per bucket from ``since`` to ``until`` (empty buckets included)."""
     count = max(1, math.ceil((until - since) / bucket))
-    cells: dict[str, list[list[IncidentTimes]]] = {}
-    for t in times:
-        index = min(count - 1, max(0, int((t.started_at - since) / bucket)))
-        cells.setdefault(t.key, [[] for _ in range(count)])[index].append(t)
-    return {
-        key: [
-            SeriesPoint(
-                start=since + bucket * i,
-                incidents=len(cell),
-                mtta_p50=percentile([s for t in cell if (s := t.ack_seconds) is not None], 0.5),
-                mttr_p50=percentile([s for t in cell if (s := t.resolve_seconds) is not None], 0.5),
-            )
-            for i, cell in enumerate(buckets)
-        ]
-        for key, buckets in cells.items()
-    }
+    series: dict[str, list[SeriesPoint]] = {}
+    for g in groups:
+        points = series.setdefault(
+            g.key, [SeriesPoint(since + bucket * i, 0, None, None) for i in range(count)]
+        )
+        index = min(count - 1, max(0, g.bucket))
+        points[index] = SeriesPoint(points[index].start, g.incidents, g.mtta.p50, g.mttr.p50)
+    return series

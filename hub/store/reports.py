@@ -130,7 +130,7 @@ async def _count_events(
 async def _count_messages(
     conn: AsyncConnection, since: datetime, tallies: Mapping[str, _Tally]
 ) -> None:
-    counted = await count_messages(conn, incidents.c.alertname, _in_window(since))
+    counted = await count_messages(conn, incidents.c.alertname, since, None)
     for alertname, n in counted.items():
         tallies[alertname].messages = n
 

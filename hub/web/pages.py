@@ -18,13 +18,14 @@ from hub.api.acks import ack_incident
 from hub.api.incidents import QueryError, encode_cursor, parse_incident_query
 from hub.api.keys import CLOCK, CONFIG, ENGINE, ENRICHER
 from hub.api.postmortem import load_postmortem
-from hub.api.stats import StatsQueryError, load_stats_and_times, parse_stats_query
+from hub.api.stats import StatsQueryError, load_stats, parse_stats_query
 from hub.history.context import enrichment_for
 from hub.history.timeline import EventKind, deliveries, timeline_lines
 from hub.reports.stats import StatsBy, build_series
 from hub.store.acks import AckError
 from hub.store.history import load_incident_record
 from hub.store.queries import IncidentQuery, list_incidents
+from hub.store.stats import load_group_times
 from hub.web.auth import require_csrf, require_session
 from hub.web.charts import bar_chart, line_chart
 from hub.web.render import page
@@ -149,10 +150,11 @@ async def stats_page(request: web.Request) -> web.Response:
         return page(
             request, "stats.html.j2", _empty_stats(session, since_text, str(exc)), status=400
         )
-    async with app[ENGINE].connect() as conn:
-        stats, times = await load_stats_and_times(conn, StatsBy.ALERTNAME, since, until)
     bucket = timedelta(days=1) if until - since <= timedelta(days=62) else timedelta(days=7)
-    series = build_series(times, since, until, bucket)
+    async with app[ENGINE].connect() as conn:
+        stats = await load_stats(conn, StatsBy.ALERTNAME, since, until)
+        daily = await load_group_times(conn, StatsBy.ALERTNAME, since, until, bucket)
+    series = build_series(daily, since, until, bucket)
     charted = [i.key for i in stats.items[:CHARTED_ALERTS]]
     return page(
         request, "stats.html.j2",

@@ -9,7 +9,13 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.reports.stats import IncidentTimes, build_series, build_stats_items, percentile
+from hub.reports.stats import (
+    IncidentTimes,
+    build_series,
+    build_stats_items,
+    group_times,
+    percentile,
+)
 from tests.conftest import api_headers
 from tests.history import NOW, Seed, notified, seed
 
@@ -61,7 +67,7 @@ def _t(key: str, ack: float | None, resolve: float | None, start: datetime = T0)
     ids=["nothing", "unacked-and-open-stay-out", "open-unacked", "most-incidents-first", "skew"],
 )
 def test_build_stats_items(times: list[IncidentTimes], expected: list[tuple[Any, ...]]) -> None:
-    items = build_stats_items(times, {}, {})
+    items = build_stats_items(group_times(times), {}, {})
     got = [
         (i.key, i.incidents, i.acknowledged, (i.mtta_seconds.p50, i.mtta_seconds.p90),
          (i.mttr_seconds.p50, i.mttr_seconds.p90))
@@ -77,7 +83,8 @@ def test_build_series_buckets_by_day() -> None:
         _t("A", 180, 1200, since + timedelta(hours=2)),
         _t("A", None, None, since + timedelta(days=2, hours=3)),
     ]
-    series = build_series(times, since, since + timedelta(days=3), timedelta(days=1))
+    day = timedelta(days=1)
+    series = build_series(group_times(times, since, day), since, since + 3 * day, day)
     assert [(p.start.day, p.incidents, p.mtta_p50, p.mttr_p50) for p in series["A"]] == [
         (20, 2, 120.0, 900.0),
         (21, 0, None, None),

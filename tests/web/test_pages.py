@@ -111,7 +111,7 @@ async def test_list_shows_open_and_recent(hub: Client, ids: list[int]) -> None:
     html = await resp.text()
     assert resp.status == 200
     assert resp.headers["Content-Security-Policy"].startswith("default-src 'none'")
-    opened, recent = html.split("<h2>Open now")[1].split("<h2>Resolved in the last 7 days")
+    opened, recent = html.split("<h2>Open now")[1].split("<h2>Resolved · started in the last")
     assert f'href="/incidents/{ids[0]}"' in opened
     assert f'href="/incidents/{ids[1]}"' in recent
     filtered = await (await hub.get("/incidents", params={"severity": "critical"})).text()
