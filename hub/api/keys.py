@@ -11,6 +11,7 @@ from hub.config.models import HubConfig
 from hub.enrich.runbooks import RunbookIndexHolder
 from hub.intake.writer import IngestWriter
 from hub.metrics import HubMetrics
+from hub.pipeline.enrichment import LiveEnricher
 from hub.pipeline.worker import OutboxWorker
 from hub.reload import ConfigReloader
 
@@ -23,3 +24,4 @@ WORKER = web.AppKey("worker", OutboxWorker)
 ALERTMANAGER = web.AppKey("alertmanager", AlertmanagerClient)  # set only when configured
 RUNBOOKS = web.AppKey("runbooks", RunbookIndexHolder)
 RELOADER = web.AppKey("reloader", ConfigReloader)
+ENRICHER = web.AppKey("enricher", LiveEnricher)  # the pages and post-mortems add the same context

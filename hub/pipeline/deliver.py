@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
@@ -29,6 +29,7 @@ from hub.pipeline.stage import IncidentView
 from hub.store import notify_log, outbox
 from hub.store.events import add_events
 from hub.store.group_commit import GroupCommit
+from hub.store.memory import load_history_line
 from hub.store.outbox import OutboxRow
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ def build_note(
     now: datetime,
     enrichment: Enrichment,
     tz: tzinfo = UTC,
+    history: str | None = None,
 ) -> Notification:
     """The render input for one delivery row; the incidents are read fresh from the store."""
     acked = next((v for v in views if v.acked_by), None)
@@ -84,6 +86,7 @@ def build_note(
         reason_text=body.reason_text,
         digest_lines=body.digest_lines,
         footer_text=body.footer_text,
+        history=history,
     )
 
 
@@ -95,6 +98,7 @@ class Delivery:
     body: DeliverBody
     views: Sequence[IncidentView]
     first: SentMessage | None  # the episode's message on this channel, if already sent
+    history: str | None = None  # the memory line of a live message (firing or acked)
 
     @property
     def key(self) -> ChannelKey:
@@ -128,7 +132,7 @@ class DeliverHandler:
         self._commits = GroupCommit(self.engine)
 
     async def __call__(self, row: OutboxRow, now: datetime) -> None:
-        job, waits = await self._load(row)
+        job, waits = await self._load(row, now)
         if waits:  # an edit or a reply whose first message is still on its way waits for it
             async with self.engine.begin() as conn:
                 await outbox.postpone(conn, row.id, now + self.config.poll_interval, now)
@@ -146,6 +150,7 @@ class DeliverHandler:
             now=now,
             enrichment=enrichment,
             tz=self.tz,
+            history=job.history,
         )
         try:
             sent = await self._send(job, channel, note)
@@ -154,7 +159,7 @@ class DeliverHandler:
             return
         await self._record(job, note, sent, events, now)
 
-    async def _load(self, row: OutboxRow) -> tuple[Delivery, bool]:
+    async def _load(self, row: OutboxRow, now: datetime) -> tuple[Delivery, bool]:
         body = DeliverBody.parse(row.payload)
         async with self.engine.connect() as conn:
             views = await load_views(conn, body.incident_ids)
@@ -163,6 +168,10 @@ class DeliverHandler:
             )
             job = Delivery(row, body, views, first)
             waits = first is None and job.follows_up and await outbox.earlier_pending(conn, row)
+            if not waits and views and body.kind in LINKED_KINDS:
+                v = views[0]
+                history = await load_history_line(conn, v.alertname, v.labels, v.started_at, now)
+                job = replace(job, history=history)
         return job, waits
 
     async def _enrich(self, job: Delivery) -> tuple[Enrichment, Events]:
