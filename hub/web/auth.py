@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
+from hub.api.text import NUL, NUL_MESSAGE
 from hub.web.render import SECURITY_HEADERS, page
 from hub.web.session import MAX_NAME, Session, SessionKeeper, csrf_ok, login_url, safe_next
 
@@ -63,6 +64,8 @@ async def login_submit(request: web.Request) -> web.Response:
         return _login_page(request, next_path, "The form expired; please sign in again.", name, 403)
     if not name:
         return _login_page(request, next_path, "Enter your name: acks show it.", name, 400)
+    if NUL in name:  # it becomes acked_by, which the store cannot hold with NUL
+        return _login_page(request, next_path, f"name: {NUL_MESSAGE}", "", 422)
     if not keeper.token_matches(str(form.get("token", ""))):
         log.warning("web_sign_in_refused", extra={"user": name})
         return _login_page(request, next_path, "That token is not the API token.", name, 401)

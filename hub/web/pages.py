@@ -19,6 +19,7 @@ from hub.api.incidents import QueryError, encode_cursor, parse_incident_query
 from hub.api.keys import CLOCK, CONFIG, ENGINE, ENRICHER
 from hub.api.postmortem import load_postmortem
 from hub.api.stats import StatsQueryError, load_stats, parse_stats_query
+from hub.api.text import NUL, NUL_MESSAGE
 from hub.history.context import enrichment_for
 from hub.history.timeline import EventKind, deliveries, timeline_lines
 from hub.reports.stats import StatsBy, build_series
@@ -130,6 +131,8 @@ async def ack_submit(request: web.Request) -> web.Response:
     form = await require_csrf(request, session)
     iid = _incident_id(request)
     comment = str(form.get("comment", ""))[:2000]
+    if NUL in comment:  # the store cannot hold it; the API answers 422 alike
+        return await incident_page(request, note=f"comment: {NUL_MESSAGE}", status=422)
     try:
         await ack_incident(request.app, iid, session.name, comment)
     except AckError as exc:

@@ -12,7 +12,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.app import create_app
+from hub.api.auth import PUBLIC
+from hub.app import AUTH_RULES, create_app
 from hub.config.loader import parse_config
 from hub.store.schema import incident_events, incidents, outbox
 from tests.conftest import API_TOKEN, ManualClock
@@ -223,3 +224,53 @@ async def test_open_api_hub_signs_in_with_a_name_only(db_url: str, clock: Manual
         resp = await sign_in(client, token="")
         assert resp.status == 303
         assert (await client.get("/incidents", allow_redirects=False)).status == 200
+
+
+SESSIONLESS = {"/login", "/static", "/"}  # sign-in, the stylesheet, and the redirect to the list
+
+
+async def test_every_page_route_requires_a_session(hub: Client) -> None:
+    """Every route the auth rules leave to the pages (no bearer token) asks for a session."""
+    app = hub.app
+    assert app is not None
+    page_routes = [
+        (route.method, resource.canonical)
+        for resource in app.router.resources()
+        for route in resource
+        if AUTH_RULES.token_for(resource.canonical) is PUBLIC
+        and route.method in ("GET", "POST")
+        and resource.canonical.split("/")[1]
+        in {"", "login", "logout", "incidents", "stats", "static"}
+        and resource.canonical not in SESSIONLESS
+    ]
+    assert ("POST", "/incidents/{id}/ack") in page_routes
+    for method, path in page_routes:
+        resp = await hub.request(method, path.replace("{id}", "1"), allow_redirects=False)
+        assert resp.status == 303, (method, path)
+        assert resp.headers["Location"].startswith("/login"), (method, path)
+
+
+async def test_web_ack_refuses_nul_as_the_api_does(
+    hub: Client, engine: AsyncEngine, ids: list[int]
+) -> None:
+    await sign_in(hub)
+    iid = ids[0]
+    csrf = csrf_of(await (await hub.get(f"/incidents/{iid}")).text())
+    resp = await hub.post(
+        f"/incidents/{iid}/ack", data={"csrf": csrf, "comment": "on\x00it"}, allow_redirects=False
+    )
+    assert resp.status == 422
+    assert "comment: must not contain NUL" in await resp.text()
+    async with engine.connect() as conn:
+        status = (
+            await conn.execute(select(incidents.c.status).where(incidents.c.id == iid))
+        ).scalar_one()
+    assert status == "firing"
+
+
+async def test_sign_in_refuses_a_name_with_nul(hub: Client) -> None:
+    resp = await sign_in(hub, name="ay\x00se")
+    assert resp.status == 422
+    assert "name: must not contain NUL" in await resp.text()
+    follow = await hub.get("/incidents", allow_redirects=False)
+    assert follow.status == 303  # no session was started
