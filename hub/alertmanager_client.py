@@ -8,13 +8,14 @@ whether that fails them (for silences it does not: the hub's own silence still s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
 import aiohttp
 
 from hub.routing.matchers import Matcher, MatchType
+from hub.timeframe import iso_utc
 
 # Alertmanager refuses a silence without a comment; the hub does not require one.
 DEFAULT_COMMENT = "silenced through alerthub"
@@ -45,16 +46,12 @@ def am_matcher(matcher: Matcher) -> dict[str, Any]:
     }
 
 
-def _rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def postable_silence_body(silence: PostableSilence) -> dict[str, Any]:
     """The JSON body of ``POST /api/v2/silences`` for a new silence."""
     return {
         "matchers": [am_matcher(m) for m in silence.matchers],
-        "startsAt": _rfc3339(silence.starts_at),
-        "endsAt": _rfc3339(silence.ends_at),
+        "startsAt": iso_utc(silence.starts_at),
+        "endsAt": iso_utc(silence.ends_at),
         "createdBy": silence.created_by,
         "comment": silence.comment or DEFAULT_COMMENT,
     }

@@ -15,6 +15,8 @@ from hub.api.auth import PUBLIC, AuthRules, api_token, intake_token
 from hub.api.health import healthz, metrics_handler, readyz
 from hub.api.incidents import get_incident_handler, list_incidents_handler
 from hub.api.keys import CLOCK, CONFIG, ENGINE, METRICS, RELOADER, RUNBOOKS, WORKER, WRITER
+from hub.api.openapi import openapi_handler
+from hub.api.postmortem import postmortem_handler
 from hub.api.reload import reload_handler
 from hub.api.reports import noise_report_handler
 from hub.api.silences import (
@@ -24,6 +26,7 @@ from hub.api.silences import (
     get_silence_handler,
     list_silences_handler,
 )
+from hub.api.stats import stats_handler
 from hub.clock import Clock, utc_now
 from hub.config.models import HubConfig
 from hub.delivery import delivery_ctx
@@ -35,6 +38,7 @@ from hub.metrics import HubMetrics
 from hub.reload import ConfigReloader
 from hub.remediate.lifecycle import kube_ctx
 from hub.store.engine import build_engine
+from hub.web.routes import add_web_routes
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 INTAKE_PATH = "/api/v1/alerts/alertmanager"
@@ -50,6 +54,15 @@ AUTH_RULES = AuthRules(
         "/readyz": PUBLIC,
         "/metrics": PUBLIC,
         "/runbooks": PUBLIC,
+        "/openapi.json": PUBLIC,  # the API's description holds no data
+        # The pages: no bearer token, their handlers require a signed session cookie
+        # (``hub/web/auth.py``); sign-in and the stylesheet are the only things served without.
+        "/": PUBLIC,
+        "/login": PUBLIC,
+        "/logout": PUBLIC,
+        "/incidents": PUBLIC,
+        "/stats": PUBLIC,
+        "/static": PUBLIC,
     }
 )
 
@@ -117,7 +130,9 @@ def create_app(
     app.router.add_post(INTAKE_PATH, receive_alertmanager)
     app.router.add_get("/api/v1/incidents", list_incidents_handler)
     app.router.add_get("/api/v1/incidents/{id}", get_incident_handler)
+    app.router.add_get("/api/v1/incidents/{id}/postmortem", postmortem_handler)
     app.router.add_get("/api/v1/reports/noise", noise_report_handler)
+    app.router.add_get("/api/v1/stats", stats_handler)
     app.router.add_post("/api/v1/incidents/{id}/ack", ack_handler)
     app.router.add_post("/api/v1/silences", create_silence_handler)
     app.router.add_get("/api/v1/silences", list_silences_handler)
@@ -127,7 +142,9 @@ def create_app(
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_handler)
     app.router.add_post("/-/reload", reload_handler)
+    app.router.add_get("/openapi.json", openapi_handler)
     add_runbook_routes(app, RUNBOOKS)
     add_action_routes(app)
+    add_web_routes(app)
     AUTH_RULES.check_covered(app.router)
     return app

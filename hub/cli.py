@@ -8,25 +8,18 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hub.config.loader import ConfigError, LoadedConfig, check_config, load_config
+from hub.cli_history import add_history_commands
+from hub.cli_store import load_or_exit as _load
+from hub.cli_store import missing_sqlite_file as _missing_sqlite_file
+from hub.config.loader import ConfigError, check_config
 from hub.config.types import format_duration
 from hub.logs import configure_logging
 
 if TYPE_CHECKING:
     from hub.api.reports import NoiseReport
     from hub.config.models import HubConfig
-
-
-def _load(path: str) -> LoadedConfig:
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        for error in exc.errors:
-            print(f"alerthub: config error: {error}", file=sys.stderr)
-        raise SystemExit(2) from None
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -107,14 +100,15 @@ def cmd_check_runbooks(args: argparse.Namespace) -> int:
 def cmd_report_noise(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from hub.api.reports import SinceError, parse_since
+    from hub.api.reports import parse_since
     from hub.clock import utc_now
+    from hub.timeframe import TimeParamError
 
     cfg = _load(args.config).config
     now = utc_now()
     try:
         since = parse_since(args.since, now)
-    except SinceError as exc:
+    except TimeParamError as exc:
         print(f"alerthub: {exc}", file=sys.stderr)
         return 2
     if (missing := _missing_sqlite_file(cfg.database.url)) is not None:
@@ -127,17 +121,6 @@ def cmd_report_noise(args: argparse.Namespace) -> int:
         return 1
     print(json.dumps(report, indent=2) if args.json else format_noise_table(report))
     return 0
-
-
-def _missing_sqlite_file(url: str) -> str | None:
-    """The report only reads: it must not create an empty SQLite file where none was."""
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    path = parsed.database
-    if parsed.get_backend_name() != "sqlite" or not path or path == ":memory:":
-        return None
-    return None if Path(path).exists() else path
 
 
 async def _noise_report(cfg: HubConfig, since: datetime, now: datetime) -> NoiseReport:
@@ -222,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     noise.add_argument("--since", default="14d", help="RFC 3339 time or look-back like 14d")
     noise.add_argument("--json", action="store_true", help="print the API's JSON instead")
     noise.set_defaults(func=cmd_report_noise)
+    add_history_commands(sub)
     return parser
 
 

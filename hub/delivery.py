@@ -12,14 +12,24 @@ from datetime import timedelta
 import aiohttp
 from aiohttp import web
 
-from hub.api.keys import CLOCK, CONFIG, ENGINE, KUBE, METRICS, RELOADER, RUNBOOKS, WORKER
+from hub.api.keys import (
+    CLOCK,
+    CONFIG,
+    ENGINE,
+    ENRICHER,
+    KUBE,
+    METRICS,
+    RELOADER,
+    RUNBOOKS,
+    WORKER,
+)
 from hub.channels.base import Channel
 from hub.channels.registry import build_channels
 from hub.config.models import HubConfig
 from hub.enrich.runbooks import RunbookIndexHolder
 from hub.pipeline.build import build_handlers
 from hub.pipeline.deliver import ChannelKey
-from hub.pipeline.enrichment import HubEnricher
+from hub.pipeline.enrichment import HubEnricher, LiveEnricher
 from hub.pipeline.worker import OutboxWorker, RowHandler
 from hub.reload import LiveMapping, reload_runbooks
 
@@ -31,17 +41,17 @@ def _wire(
     config: HubConfig,
     runbooks: RunbookIndexHolder,
     session: aiohttp.ClientSession,
-) -> tuple[dict[str, RowHandler], list[Channel]]:
-    """The outbox handlers for one config, and the channels they send through."""
+) -> tuple[dict[str, RowHandler], list[Channel], HubEnricher]:
+    """The outbox handlers for one config, the channels they send through, its enricher."""
     channels: dict[ChannelKey, Channel] = {}
     for receiver in config.receivers:
         for key, channel in build_channels(receiver, external_url=config.external_url):
             channels[(receiver.name, key)] = channel
-    enricher = HubEnricher(config, runbooks, session)
+    enricher = HubEnricher(config, runbooks, session, app[METRICS])
     handlers = build_handlers(
         config, app[ENGINE], app[METRICS], channels, enricher, kube=app.get(KUBE)
     )
-    return handlers, list(channels.values())
+    return handlers, list(channels.values()), enricher
 
 
 async def delivery_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -54,8 +64,9 @@ async def delivery_ctx(app: web.Application) -> AsyncIterator[None]:
     app[RUNBOOKS] = runbooks
     async with AsyncExitStack() as stack:
         session = await stack.enter_async_context(aiohttp.ClientSession())
-        built, channels = _wire(app, config, runbooks, session)
+        built, channels, enricher = _wire(app, config, runbooks, session)
         handlers = LiveMapping(built)
+        live_enricher = app[ENRICHER] = LiveEnricher(enricher)  # the pages and post-mortems
         every_channel = list(channels)  # closing is idempotent: at exit, close them all
         retired: set[asyncio.Task[None]] = set()
         stack.push_async_callback(lambda: _close_all(every_channel))
@@ -64,7 +75,7 @@ async def delivery_ctx(app: web.Application) -> AsyncIterator[None]:
         async def apply(new: HubConfig) -> None:
             """A reload: the next rows use the new handlers; the old channels close later."""
             nonlocal channels
-            fresh_handlers, fresh = _wire(app, new, runbooks, session)
+            fresh_handlers, fresh, live_enricher.current = _wire(app, new, runbooks, session)
             handlers.swap(fresh_handlers)
             old, channels = channels, fresh
             every_channel.extend(fresh)

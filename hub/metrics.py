@@ -117,6 +117,13 @@ class HubMetrics:
             ["action"],
             registry=r,
         )
+        self.loki_enrichment = Histogram(
+            "alerthub_loki_enrichment_duration_seconds",
+            "Adding the Loki log excerpt to a message or page, by outcome (ok, unavailable).",
+            ["outcome"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=r,
+        )
         self.commit_batch_size = Histogram(
             "alerthub_intake_commit_batch_size",
             "Webhook payloads committed together (group commit).",

@@ -11,7 +11,7 @@ from hub.api.errors import json_error
 from hub.api.keys import CLOCK, ENGINE, WORKER
 from hub.api.text import NoNul
 from hub.intake.handler import validation_details
-from hub.store.acks import AckError, acknowledge
+from hub.store.acks import AckError, AckResult, acknowledge
 
 
 class AckRequest(BaseModel):
@@ -21,6 +21,15 @@ class AckRequest(BaseModel):
 
     by: Annotated[str, Field(min_length=1, max_length=255), NoNul]
     comment: Annotated[str, Field(max_length=2000), NoNul] = ""
+
+
+async def ack_incident(app: web.Application, incident_id: int, by: str, comment: str) -> AckResult:
+    """Acknowledge in one transaction and wake the worker to edit the messages (API and pages)."""
+    async with app[ENGINE].begin() as conn:
+        result = await acknowledge(conn, incident_id, by, comment, app[CLOCK]())
+    if WORKER in app:
+        app[WORKER].wake()
+    return result
 
 
 async def ack_handler(request: web.Request) -> web.Response:
@@ -33,12 +42,9 @@ async def ack_handler(request: web.Request) -> web.Response:
     except ValidationError as exc:
         return json_error(422, "invalid acknowledgement", details=validation_details(exc))
     try:
-        async with app[ENGINE].begin() as conn:
-            result = await acknowledge(conn, int(raw_id), body.by, body.comment, app[CLOCK]())
+        result = await ack_incident(app, int(raw_id), body.by, body.comment)
     except AckError as exc:
         return json_error(exc.status, str(exc))
-    if WORKER in app:
-        app[WORKER].wake()
     return web.json_response(
         {"id": result.incident_id, "status": "acknowledged", "already": result.already}
     )

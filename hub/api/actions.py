@@ -14,13 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hub.api.errors import json_error
 from hub.api.keys import CLOCK, CONFIG, ENGINE, METRICS, WORKER
-from hub.api.query import QueryError, parse_limit, parse_rfc3339
+from hub.api.query import QueryError, parse_limit
 from hub.intake.handler import validation_details
 from hub.remediate import service
 from hub.remediate.messages import ActionEdits
 from hub.remediate.model import ActionStatus
 from hub.remediate.store import ActionRow, action_events, list_actions, target_dict
 from hub.remediate.target import dns1123_label_problem, dns1123_subdomain_problem
+from hub.timeframe import TimeParamError, parse_moment
 
 Body = TypeVar("Body", bound=BaseModel)
 
@@ -88,7 +89,7 @@ async def _answer(request: web.Request, row: ActionRow, status: int = 200) -> we
     return web.json_response(action_json(row, events[row.id]), status=status)
 
 
-def _filters(q: Mapping[str, str]) -> dict[str, Any]:
+def _filters(q: Mapping[str, str], now: datetime) -> dict[str, Any]:
     status = q.get("status")
     if status is not None and status not in {s.value for s in ActionStatus}:
         raise QueryError(f"status: must be one of {', '.join(s.value for s in ActionStatus)}")
@@ -98,14 +99,23 @@ def _filters(q: Mapping[str, str]) -> dict[str, Any]:
     return {
         "status": status,
         "incident_id": int(raw_incident) if raw_incident is not None else None,
-        "since": parse_rfc3339("since", q.get("since")),
+        "since": _since(q.get("since"), now),
         "limit": parse_limit(q.get("limit")),
     }
 
 
+def _since(value: str | None, now: datetime) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_moment("since", value, now)
+    except TimeParamError as exc:
+        raise QueryError(str(exc)) from None
+
+
 async def list_actions_handler(request: web.Request) -> web.Response:
     try:
-        filters = _filters(request.query)
+        filters = _filters(request.query, request.app[CLOCK]())
     except QueryError as exc:
         return json_error(400, str(exc))
     async with request.app[ENGINE].connect() as conn:

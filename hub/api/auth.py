@@ -36,6 +36,11 @@ def api_token(config: HubConfig) -> SecretStr | None:
 PUBLIC: TokenOf | None = None  # no bearer token: probes, metrics, runbook pages
 
 
+def _under(path: str, prefix: str) -> bool:
+    """Whether ``path`` lies below ``prefix`` by whole segments; ``/`` covers only itself."""
+    return prefix != "/" and path.startswith(prefix.rstrip("/") + "/")
+
+
 @dataclass(frozen=True)
 class AuthRules:
     """Path prefix (whole segments) → which token guards it; the longest prefix wins."""
@@ -44,7 +49,7 @@ class AuthRules:
 
     def token_for(self, path: str) -> TokenOf | None:
         """The rule for a route's path (its canonical form, e.g. ``/api/v1/incidents/{id}``)."""
-        matching = [p for p in self.by_prefix if path == p or path.startswith(p.rstrip("/") + "/")]
+        matching = [p for p in self.by_prefix if path == p or _under(path, p)]
         if not matching:
             raise LookupError(f"route {path} has no auth rule")
         return self.by_prefix[max(matching, key=len)]

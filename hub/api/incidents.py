@@ -12,11 +12,12 @@ from typing import Any
 from aiohttp import web
 
 from hub.api.errors import json_error
-from hub.api.keys import ENGINE
-from hub.api.query import QueryError, parse_limit, parse_rfc3339
+from hub.api.keys import CLOCK, ENGINE
+from hub.api.query import QueryError, parse_limit
 from hub.api.text import NUL, NUL_MESSAGE
 from hub.routing.matchers import MatcherError, all_match, parse_matchers
 from hub.store.queries import IncidentQuery, LabelFilter, get_incident, list_incidents
+from hub.timeframe import TimeParamError, parse_window
 
 STATUSES = ("firing", "acknowledged", "resolved")
 
@@ -54,19 +55,23 @@ def _label_filters(values: list[str]) -> list[LabelFilter]:
     return filters
 
 
-def parse_incident_query(params: Any) -> IncidentQuery:
+def parse_incident_query(params: Any, now: datetime) -> IncidentQuery:
     """Turn the query string into an IncidentQuery, or raise QueryError naming the parameter."""
     statuses = params.getall("status", [])
     if bad := [s for s in statuses if s not in STATUSES]:
         raise QueryError(f"status: {bad[0]!r} is not one of {', '.join(STATUSES)}")
     cursor = params.get("cursor")
+    try:
+        window = parse_window(params.get("since"), params.get("until"), now)
+    except TimeParamError as exc:
+        raise QueryError(str(exc)) from None
     return IncidentQuery(
         statuses=statuses,
         alertname=_text(params, "alertname"),
         severity=_text(params, "severity"),
         label_filters=_label_filters(params.getall("label", [])),
-        since=parse_rfc3339("since", params.get("since")),
-        until=parse_rfc3339("until", params.get("until")),
+        since=window.since,
+        until=window.until,
         limit=parse_limit(params.get("limit")),
         after=decode_cursor(cursor) if cursor else None,
     )
@@ -74,7 +79,7 @@ def parse_incident_query(params: Any) -> IncidentQuery:
 
 async def list_incidents_handler(request: web.Request) -> web.Response:
     try:
-        query = parse_incident_query(request.query)
+        query = parse_incident_query(request.query, request.app[CLOCK]())
     except QueryError as exc:
         return json_error(400, str(exc))
     async with request.app[ENGINE].connect() as conn:

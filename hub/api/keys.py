@@ -11,6 +11,7 @@ from hub.config.models import HubConfig
 from hub.enrich.runbooks import RunbookIndexHolder
 from hub.intake.writer import IngestWriter
 from hub.metrics import HubMetrics
+from hub.pipeline.enrichment import LiveEnricher
 from hub.pipeline.worker import OutboxWorker
 from hub.reload import ConfigReloader
 from hub.remediate.kube import KubeExecutor
@@ -25,3 +26,4 @@ ALERTMANAGER = web.AppKey("alertmanager", AlertmanagerClient)  # set only when c
 RUNBOOKS = web.AppKey("runbooks", RunbookIndexHolder)
 RELOADER = web.AppKey("reloader", ConfigReloader)
 KUBE = web.AppKey("kube", KubeExecutor)  # set only when remediation has policies and access
+ENRICHER = web.AppKey("enricher", LiveEnricher)  # the pages and post-mortems add the same context

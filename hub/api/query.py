@@ -1,8 +1,6 @@
-"""Query parameters the list endpoints share: RFC 3339 times and page limits."""
+"""Query parameters the list endpoints share: page limits (times: ``hub.timeframe``)."""
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
 
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 50
@@ -10,19 +8,6 @@ DEFAULT_LIMIT = 50
 
 class QueryError(ValueError):
     """A query parameter that cannot be used; the message names it."""
-
-
-def parse_rfc3339(name: str, value: str | None) -> datetime | None:
-    """An RFC 3339 time with a zone, in UTC; None when the parameter is absent."""
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise QueryError(f"{name}: not an RFC 3339 time: {value!r}") from None
-    if parsed.tzinfo is None:
-        raise QueryError(f"{name}: RFC 3339 time needs a zone offset, e.g. Z")
-    return parsed.astimezone(UTC)
 
 
 def parse_limit(value: str | None) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TypedDict
 
 from aiohttp import web
@@ -11,15 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hub.api.errors import json_error
 from hub.api.keys import CLOCK, CONFIG, ENGINE
 from hub.config.models import ReportsConfig
-from hub.config.types import parse_duration
 from hub.reports.noise import AdviceMinimum, NoiseRow, build_noise_report
 from hub.store.reports import load_alert_stats
+from hub.timeframe import TimeParamError, iso_utc, parse_window
 
 DEFAULT_WINDOW = timedelta(days=14)
-
-
-class SinceError(ValueError):
-    """A ``since`` that cannot start a report window; the message says why."""
 
 
 class NoiseReport(TypedDict):
@@ -31,27 +27,8 @@ class NoiseReport(TypedDict):
 
 def parse_since(value: str | None, now: datetime) -> datetime:
     """Start of the window: an RFC 3339 time, a look-back such as ``14d``, or 14 days ago."""
-    if value is None:
-        return now - DEFAULT_WINDOW
-    try:
-        since = now - parse_duration(value)
-    except ValueError:
-        since = _rfc3339(value)
-    if since >= now:
-        raise SinceError(f"since: {value!r} is not before now")
-    return since
-
-
-def _rfc3339(value: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise SinceError(
-            f"since: {value!r} is neither an RFC 3339 time nor a duration like 14d"
-        ) from None
-    if parsed.tzinfo is None:
-        raise SinceError("since: RFC 3339 time needs a zone offset, e.g. Z")
-    return parsed.astimezone(UTC)
+    window = parse_window(value, None, now, default_since=DEFAULT_WINDOW, until_now=True)
+    return window.since or now - DEFAULT_WINDOW
 
 
 async def load_noise_report(
@@ -59,16 +36,15 @@ async def load_noise_report(
 ) -> NoiseReport:
     """Count the window in the store and turn it into report rows with advice."""
     stats = await load_alert_stats(conn, since, now)
-    iso = since.astimezone(UTC).isoformat().replace("+00:00", "Z")
     minimum = AdviceMinimum(config.advice_min_episodes, config.advice_min_history)
-    return NoiseReport(since=iso, alerts=build_noise_report(stats, minimum))
+    return NoiseReport(since=iso_utc(since), alerts=build_noise_report(stats, minimum))
 
 
 async def noise_report_handler(request: web.Request) -> web.Response:
     now = request.app[CLOCK]()
     try:
         since = parse_since(request.query.get("since"), now)
-    except SinceError as exc:
+    except TimeParamError as exc:
         return json_error(400, str(exc))
     async with request.app[ENGINE].connect() as conn:
         report = await load_noise_report(conn, since, now, request.app[CONFIG].reports)

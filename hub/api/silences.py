@@ -55,7 +55,9 @@ def _one_matcher(value: Any) -> Matcher:
     return parse_matcher(refuse_nul(value))
 
 
-SilenceMatcher = Annotated[Matcher, PlainValidator(_one_matcher), PlainSerializer(str)]
+SilenceMatcher = Annotated[
+    Matcher, PlainValidator(_one_matcher, json_schema_input_type=str), PlainSerializer(str)
+]
 NonBlank = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255), NoNul
 ]

@@ -94,3 +94,4 @@ class Notification:
     footer_text: str | None = None  # digest: "Nothing critical was held. /incidents to list them."
     restart_target: str | None = None  # label of the Restart button, e.g. "model-api"
     action_lines: tuple[str, ...] = ()  # remediation: what is proposed or done, one line each
+    history: str | None = None  # "seen 4 times in 30 days · last 3 days ago, resolved in 12 min"

@@ -106,6 +106,7 @@ class MessageView:
     digest_lines: tuple[str, ...]
     footer_text: str
     action_text: str  # remediation: what is proposed or done, one line each, joined
+    history: str = ""
 
     @property
     def log_text(self) -> str:
@@ -217,11 +218,12 @@ def build_view(
         logs_unavailable=enr.logs_unavailable or "",
         links=_links(note),
         incident_id=note.incident_id,
-        incident_url=f"{note.external_url}/api/v1/incidents/{note.incident_id}",
-        group_url=f"{note.external_url}/api/v1/incidents?{group}",
+        incident_url=f"{note.external_url}/incidents/{note.incident_id}",
+        group_url=f"{note.external_url}/incidents?{group}",
         reason_text=note.reason_text or "",
         digest_lines=note.digest_lines,
         footer_text=note.footer_text or "",
+        history=note.history or "",
         action_text=" · ".join(note.action_lines),
     )
 

@@ -149,7 +149,7 @@ def build_blocks(note: Notification) -> list[dict[str, Any]]:
         second = f"{second}\n{view.action_text}"
     if note.kind == NotifyKind.FLAPPING:
         second = view.reason_text
-    summary = "\n".join(escape_mrkdwn(p) for p in (view.headline, second) if p)
+    summary = "\n".join(escape_mrkdwn(p) for p in (view.headline, second, view.history) if p)
     if view.escalation_line:  # the header says why it arrives; the title follows it
         summary = f"*{escape_mrkdwn(view.title)}*\n{summary}".strip()
     if summary:

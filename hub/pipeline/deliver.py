@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
@@ -30,6 +30,7 @@ from hub.remediate.messages import load_action_lines
 from hub.store import notify_log, outbox
 from hub.store.events import add_events
 from hub.store.group_commit import GroupCommit
+from hub.store.memory import load_history_line
 from hub.store.outbox import OutboxRow
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ def build_note(
     enrichment: Enrichment,
     tz: tzinfo = UTC,
     action_lines: tuple[str, ...] = (),
+    history: str | None = None,
 ) -> Notification:
     """The render input for one delivery row; the incidents are read fresh from the store."""
     acked = next((v for v in views if v.acked_by), None)
@@ -87,6 +89,7 @@ def build_note(
         digest_lines=body.digest_lines,
         footer_text=body.footer_text,
         action_lines=action_lines,
+        history=history,
     )
 
 
@@ -99,6 +102,7 @@ class Delivery:
     views: Sequence[IncidentView]
     first: SentMessage | None  # the episode's message on this channel, if already sent
     action_lines: tuple[str, ...] = ()  # remediation lines, read when the message is rendered
+    history: str | None = None  # the memory line of a live message (firing or acked)
 
     @property
     def key(self) -> ChannelKey:
@@ -132,7 +136,7 @@ class DeliverHandler:
         self._commits = GroupCommit(self.engine)
 
     async def __call__(self, row: OutboxRow, now: datetime) -> None:
-        job, waits = await self._load(row)
+        job, waits = await self._load(row, now)
         if waits:  # an edit or a reply waits for the earlier rows of its message
             async with self.engine.begin() as conn:
                 await outbox.postpone(conn, row.id, now + self.config.poll_interval, now)
@@ -156,6 +160,7 @@ class DeliverHandler:
             enrichment=enrichment,
             tz=self.tz,
             action_lines=job.action_lines,
+            history=job.history,
         )
         try:
             sent = await self._send(job, channel, note)
@@ -164,7 +169,7 @@ class DeliverHandler:
             return
         await self._record(job, note, sent, events, now)
 
-    async def _load(self, row: OutboxRow) -> tuple[Delivery, bool]:
+    async def _load(self, row: OutboxRow, now: datetime) -> tuple[Delivery, bool]:
         body = DeliverBody.parse(row.payload)
         async with self.engine.connect() as conn:
             views = await load_views(conn, body.incident_ids)
@@ -176,6 +181,10 @@ class DeliverHandler:
             # The first message and earlier edits queued before this row go first, so an
             # edit never overtakes the message it edits nor an edit made before it.
             waits = job.follows_up and await outbox.earlier_pending(conn, row)
+            if not waits and views and body.kind in LINKED_KINDS:
+                v = views[0]
+                history = await load_history_line(conn, v.alertname, v.labels, v.started_at, now)
+                job = replace(job, history=history)
         return job, waits
 
     async def _enrich(self, job: Delivery) -> tuple[Enrichment, Events]:

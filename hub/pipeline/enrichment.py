@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -13,6 +14,7 @@ from hub.config.models import HubConfig
 from hub.enrich.enricher import EnrichmentResult, enrich
 from hub.enrich.loki import LokiClient
 from hub.enrich.runbooks import RunbookIndexHolder
+from hub.metrics import HubMetrics
 from hub.pipeline.stage import IncidentView
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,16 @@ def to_enrichment(result: EnrichmentResult, view: IncidentView) -> Enrichment:
 
 
 @dataclass
+class LiveEnricher:
+    """The running config's enricher; a reload swaps ``current``, pages read it per request."""
+
+    current: Enricher
+
+    async def __call__(self, view: IncidentView, *, fetch_logs: bool = True) -> EnrichmentResult:
+        return await self.current(view, fetch_logs=fetch_logs)
+
+
+@dataclass
 class HubEnricher:
     """The configured enricher: the runbook index always, Loki and Grafana when configured.
 
@@ -58,6 +70,7 @@ class HubEnricher:
     config: HubConfig
     runbooks: RunbookIndexHolder
     session: aiohttp.ClientSession | None = None
+    metrics: HubMetrics | None = None
 
     def __post_init__(self) -> None:
         self._loki = (
@@ -67,6 +80,15 @@ class HubEnricher:
         )
 
     async def __call__(self, view: IncidentView, *, fetch_logs: bool = True) -> EnrichmentResult:
+        started = time.perf_counter()
+        result = await self._enrich(view, fetch_logs)
+        if fetch_logs and self._loki is not None and self.metrics is not None:
+            outcome = "unavailable" if result.logs_unavailable else "ok"
+            elapsed = time.perf_counter() - started
+            self.metrics.loki_enrichment.labels(outcome).observe(elapsed)
+        return result
+
+    async def _enrich(self, view: IncidentView, fetch_logs: bool) -> EnrichmentResult:
         return await enrich(
             view.labels,
             view.annotations,

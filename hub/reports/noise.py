@@ -6,7 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from statistics import median
-from typing import TypedDict
+
+from typing_extensions import TypedDict  # pydantic documents it (OpenAPI) on Python 3.11
 
 from hub.channels.wording import format_duration_human
 

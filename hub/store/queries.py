@@ -14,6 +14,7 @@ from hub.store.schema import identity_state, incident_events, incidents
 
 LabelFilter = Callable[[Mapping[str, str]], bool]
 SCAN_CHUNK = 200
+MAX_SCAN_CHUNK = 5000  # label filters run in Python: a rare match reads ever bigger chunks
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,8 @@ async def list_incidents(
         if len(rows) < chunk:
             return items, None
         after = (rows[-1].started_at, rows[-1].id)
+        if q.label_filters:
+            chunk = min(chunk * 2, MAX_SCAN_CHUNK)
 
 
 async def get_incident(conn: AsyncConnection, incident_id: int) -> dict[str, Any] | None:

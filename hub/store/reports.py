@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.reports.noise import AlertStats
 from hub.store.schema import identity_state, incident_events, incidents
+from hub.store.stats import count_messages
 
 UNKNOWN_REASON = "unknown"  # a ``suppressed`` event without a reason (never written on purpose)
 
@@ -132,31 +133,9 @@ async def _count_events(
 async def _count_messages(
     conn: AsyncConnection, since: datetime, tallies: Mapping[str, _Tally]
 ) -> None:
-    """Messages people got: one message listing several incidents counts once.
-
-    Delivery records a ``notified`` event per incident the message lists, all with the
-    message's channel, receiver, id and time; an edit in place later is another delivery.
-    """
-    detail = incident_events.c.detail
-    sent = (
-        select(
-            incidents.c.alertname,
-            incident_events.c.at,
-            detail["receiver"].as_string().label("receiver"),
-            detail["channel"].as_string().label("channel"),
-            detail["message_id"].as_string().label("message_id"),
-        )
-        .select_from(_WITH_EVENTS)
-        .where(_in_window(since))
-        .where(incident_events.c.type == "notified")
-        .distinct()
-        .subquery()
-    )
-    rows = await conn.execute(
-        select(sent.c.alertname, func.count().label("n")).group_by(sent.c.alertname)
-    )
-    for row in rows:
-        tallies[row.alertname].messages = int(row.n)
+    counted = await count_messages(conn, incidents.c.alertname, since, None)
+    for alertname, n in counted.items():
+        tallies[alertname].messages = n
 
 
 async def _collect_resolve_times(

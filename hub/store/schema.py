@@ -52,6 +52,7 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 OPEN_INCIDENT = text("resolved_at IS NULL")
+SENT_EVENTS = text("type IN ('notified', 'suppressed')")
 
 incidents = Table(
     "incidents",
@@ -86,7 +87,8 @@ incidents = Table(
     ),
     Index("ix_incidents_fingerprint_resolved", "fingerprint", "resolved_at"),
     Index("ix_incidents_started", "started_at", "id"),
-    Index("ix_incidents_alertname", "alertname"),
+    Index("ix_incidents_alertname_started", "alertname", "started_at"),
+    Index("ix_incidents_status_started", "status", "started_at"),
 )
 
 incident_events = Table(
@@ -98,6 +100,13 @@ incident_events = Table(
     Column("at", UtcDateTime, nullable=False),
     Column("detail", JSON, nullable=False),
     Index("ix_incident_events_incident", "incident_id", "id"),
+    Index(
+        "ix_incident_events_sent",
+        "type",
+        "at",
+        sqlite_where=SENT_EVENTS,
+        postgresql_where=SENT_EVENTS,
+    ),
 )
 
 outbox = Table(

@@ -16,8 +16,8 @@ from hub.channels.wording import format_duration_human
 from hub.model.notify import NotifyKind
 from tests.channels.conftest import ACK, COMMON, NOW, make_alert, make_note
 
-GROUP_URL = "https://hub.example.org/api/v1/incidents?label=alertname%3DHighErrorRate"
-INCIDENT_URL = "https://hub.example.org/api/v1/incidents/1042"
+GROUP_URL = "https://hub.example.org/incidents?label=alertname%3DHighErrorRate"
+INCIDENT_URL = "https://hub.example.org/incidents/1042"
 TELEGRAM_LINKS = (
     '<a href="https://runbooks.example.org/high-error-rate">Runbook: HighErrorRate</a>'
     ' · <a href="https://prom.example.org/graph?g0.expr=x&amp;g0.tab=1">Prometheus</a>'
@@ -296,6 +296,39 @@ def test_email_html_keeps_links_in_the_ack_edit() -> None:
     )
     assert '<a href="https://grafana.example.org/explore?left=x&amp;y=1">Explore logs</a>' in html
     assert f'<a href="{INCIDENT_URL}">#1042</a>' in html
+
+
+# Memory line ------------------------------------------------------------------------------
+
+HISTORY = "seen 4 times in 30 days · last 3 days ago, resolved in 12 min (rollout restart, cleared)"
+
+
+def _with_history(text: str, after: str) -> str:
+    """``text`` with the history line inserted right after the line ``after``."""
+    lines = text.split("\n")
+    index = lines.index(after) + 1
+    return "\n".join([*lines[:index], HISTORY, *lines[index:]])
+
+
+def test_history_line_follows_the_since_line_in_every_channel() -> None:
+    note = make_note(history=HISTORY)
+    since = "since 03:12 UTC (6 min) · 3 alerts in this group"
+    assert render_telegram(note) == _with_history(
+        _telegram_body("<b>🔴 FIRING · critical · HighErrorRate</b>"), since
+    )
+    assert render_email(note).text == _with_history(
+        _email_firing("🔴 FIRING · critical · HighErrorRate"), since
+    )
+    assert f"{since}<br>{HISTORY}</p>" in render_email(note).html
+    slack = _slack_firing("🔴 FIRING · critical · HighErrorRate")
+    slack[1] = f"{slack[1]}\n{HISTORY}"
+    assert _slack_texts(note) == slack
+
+
+def test_history_line_is_escaped_per_format() -> None:
+    note = make_note(history="seen 2 times in 30 days · last <b>&</b> ago")
+    assert "last &lt;b&gt;&amp;&lt;/b&gt; ago" in render_telegram(note)
+    assert "last &lt;b&gt;&amp;&lt;/b&gt; ago" in _slack_texts(note)[1]
 
 
 # Severity, durations, time zone -----------------------------------------------------------

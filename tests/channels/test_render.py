@@ -58,7 +58,7 @@ def test_telegram_firing_layout_matches_messages_md() -> None:
     )
     assert ">Prometheus</a>" in text
     assert ">Explore logs</a>" in text
-    assert lines[-1] == '<a href="https://hub.example.org/api/v1/incidents/1042">#1042</a>'
+    assert lines[-1] == '<a href="https://hub.example.org/incidents/1042">#1042</a>'
 
 
 def test_logs_unavailable_line_and_no_prometheus_link_without_generator_url() -> None:
@@ -152,7 +152,7 @@ def test_slack_mrkdwn_makes_broadcasts_inert() -> None:
     assert "&lt;!channel&gt;" in text
     assert "&amp;amp;" in text
     # the only real links are ours
-    assert re.findall(r"<([^|>]+)\|", text) == ["https://hub.example.org/api/v1/incidents/1042"]
+    assert re.findall(r"<([^|>]+)\|", text) == ["https://hub.example.org/incidents/1042"]
 
 
 def test_template_override_keeps_autoescape(tmp_path: object) -> None:

@@ -28,6 +28,10 @@ Client = TestClient[Any, Any]
         ("/metrics", PUBLIC),
         ("/runbooks", PUBLIC),
         ("/runbooks/{name}", PUBLIC),
+        ("/openapi.json", PUBLIC),
+        ("/", PUBLIC),
+        ("/incidents/{id}/ack", PUBLIC),
+        ("/static", PUBLIC),
     ],
     ids=[
         "intake",
@@ -39,6 +43,10 @@ Client = TestClient[Any, Any]
         "metrics",
         "runbooks-index",
         "runbook-page",
+        "openapi",
+        "root-page",
+        "page-form-session-checked",
+        "stylesheet",
     ],
 )
 def test_the_longest_prefix_picks_the_token(path: str, expected: TokenOf | None) -> None:
@@ -46,7 +54,9 @@ def test_the_longest_prefix_picks_the_token(path: str, expected: TokenOf | None)
 
 
 @pytest.mark.parametrize(
-    "path", ["/api/v1x", "/healthzz", "/other"], ids=["segment-prefix", "longer-name", "unlisted"]
+    "path",
+    ["/api/v1x", "/healthzz", "/other", "/other/page"],
+    ids=["segment-prefix", "longer-name", "unlisted", "root-covers-only-itself"],
 )
 def test_a_path_under_no_rule_is_refused(path: str) -> None:
     with pytest.raises(LookupError, match="no auth rule"):
@@ -90,7 +100,7 @@ async def test_intake_refuses_before_reading_an_oversized_body(hub: Client) -> N
     assert 'alerthub_webhook_requests_total{code="401"} 1.0' in metrics
 
 
-@pytest.mark.parametrize("path", ["/healthz", "/metrics", "/runbooks/"], ids=str)
+@pytest.mark.parametrize("path", ["/healthz", "/metrics", "/runbooks/", "/openapi.json"], ids=str)
 async def test_public_routes_need_no_token(hub: Client, path: str) -> None:
     resp = await hub.get(path)
     assert resp.status == 200

@@ -10,8 +10,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.api.reports import SinceError, parse_since
+from hub.api.reports import parse_since
 from hub.app import create_app
+from hub.timeframe import TimeParamError
 from tests.conftest import ManualClock, api_headers, make_config
 from tests.reports import (
     CRAFTED,
@@ -196,5 +197,5 @@ def test_parse_since(value: str | None, expected: object) -> None:
 
 @pytest.mark.parametrize("value", ["0", "", "soon", "2026-11-24T22:08:00Z"], ids=str)
 def test_parse_since_refuses(value: str) -> None:
-    with pytest.raises(SinceError):
+    with pytest.raises(TimeParamError):
         parse_since(value, NOW)
