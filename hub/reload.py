@@ -34,6 +34,7 @@ RESTART_ONLY = (
     "delivery",
     "alertmanager",
     "runbooks_dir",
+    "kubernetes",
 )
 """Sections read once at start-up: a reload that changes them says a restart is needed."""
 
@@ -58,6 +59,8 @@ def summarize(old: HubConfig, new: HubConfig) -> dict[str, Any]:
     restart = [key for key in changed if key in RESTART_ONLY]
     if old.fatigue.group_window != new.fatigue.group_window:
         restart.append("fatigue.group_window")
+    if new.remediation.policies and not old.remediation.policies:
+        restart.append("remediation.policies")  # cluster access is opened at start-up
     channels = sum(
         len(r.telegram_configs) + len(r.email_configs) + len(r.slack_configs) for r in new.receivers
     )

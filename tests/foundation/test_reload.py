@@ -145,15 +145,35 @@ async def test_reload_without_a_config_file_is_refused(db_url: str) -> None:
         assert body["details"] == [{"message": "the hub was started without a config file"}]
 
 
+FIRST_POLICY = {
+    "policies": [
+        {
+            "name": "restart-model-api",
+            "matchers": ['alertname="ModelServiceDown"'],
+            "action": "rollout_restart",
+            "target": {"kind": "Deployment", "namespace": "prod", "name": "model-api"},
+            "allowed_namespaces": ["prod"],
+            "allowed_names": ["model-.*"],
+        }
+    ]
+}
+
+
 @pytest.mark.parametrize(
     ("change", "changed", "restart"),
     [
         ({"inhibit_rules": [{"equal": ["namespace"]}]}, ["inhibit_rules"], []),
         ({"server": {"listen": "127.0.0.1:9999"}}, ["server"], ["server"]),
         ({"fatigue": {"group_window": "5s"}}, ["fatigue"], ["fatigue.group_window"]),
+        (
+            {"kubernetes": {"kubeconfig": "/etc/alerthub/kubeconfig"}},
+            ["kubernetes"],
+            ["kubernetes"],
+        ),
+        ({"remediation": FIRST_POLICY}, ["remediation"], ["remediation.policies"]),
         ({}, [], []),
     ],
-    ids=["reloadable", "restart-only", "group-window", "unchanged"],
+    ids=["reloadable", "restart-only", "group-window", "cluster", "first-policy", "unchanged"],
 )
 def test_summary_names_changes_and_restarts(
     change: dict[str, Any], changed: list[str], restart: list[str]
