@@ -37,7 +37,9 @@ async def delivery_ctx(app: web.Application) -> AsyncIterator[None]:
     app[RUNBOOKS] = runbooks
     channels: dict[ChannelKey, Channel] = {}
     for receiver in config.receivers:
-        for key, channel in build_channels(receiver, external_url=config.external_url):
+        for key, channel in build_channels(
+            receiver, external_url=config.external_url, bot=config.telegram_bot
+        ):
             channels[(receiver.name, key)] = channel
     names: dict[str, list[str]] = {}
     for receiver_name, key in channels:

@@ -63,6 +63,7 @@ class Notification:
     now: datetime
     acked_by: str | None = None
     acked_at: datetime | None = None
+    ack_handles: Mapping[str, str] = field(default_factory=dict)  # {"telegram": "@ayse"}
     enrichment: Enrichment = field(default_factory=Enrichment)
     digest_lines: tuple[str, ...] = ()
     reason_text: str | None = None

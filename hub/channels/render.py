@@ -187,6 +187,14 @@ def _status_line(note: Notification) -> str:
     return " · ".join(parts)
 
 
+def _resolved_part(note: Notification, total: int) -> str:
+    """`` · 5 of 10 resolved`` while part of the group has resolved and the rest fires."""
+    resolved = sum(1 for a in note.alerts if a.status == "resolved")
+    if not resolved or note.kind is NotifyKind.RESOLVED:
+        return ""
+    return f" · {resolved} of {total} resolved"
+
+
 def build_view(note: Notification, *, max_items: int = MAX_LIST_ITEMS) -> MessageView:
     """Decide what the message says: the pure part of rendering."""
     alertname = _label(note, "alertname")
@@ -219,7 +227,7 @@ def build_view(note: Notification, *, max_items: int = MAX_LIST_ITEMS) -> Messag
         headline=" — ".join(p for p in (where, summary) if p),
         since_line=(
             f"since {_hhmm(start)} UTC ({format_duration_human(note.now - start)})"
-            f" · {total} {noun} in this group"
+            f" · {total} {noun} in this group{_resolved_part(note, total)}"
         ),
         status_line=_status_line(note),
         since=f"{_hhmm(start)} UTC",

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from hub.config.bot import TelegramBotConfig
 from hub.config.enrich import GrafanaConfig, LokiConfig
 from hub.config.fatigue import FatigueConfig
 from hub.config.receivers import ReceiverConfig
@@ -115,6 +116,7 @@ class HubConfig(StrictModel):
     runbooks_dir: str = "runbooks"
     fatigue: FatigueConfig = FatigueConfig()
     alertmanager: AlertmanagerLinkConfig | None = None
+    telegram_bot: TelegramBotConfig | None = None
 
     @model_validator(mode="after")
     def _tokens_or_explicit_opt_out(self) -> HubConfig:

@@ -66,6 +66,7 @@ def build_note(
         now=now,
         acked_by=acked.acked_by if acked else None,
         acked_at=acked.acked_at if acked else None,
+        ack_handles=acked.ack_handles if acked else {},
         enrichment=enrichment,
         reason_text=payload.get("reason_text"),
         digest_lines=tuple(payload.get("digest_lines") or ()),

@@ -32,7 +32,7 @@ STARTS_EPISODE = frozenset({NotifyReason.FIRST_NOTIFICATION, NotifyReason.NEW_AL
 def notify_kind(reason: NotifyReason, state: GroupState) -> NotifyKind:
     if not state.firing_ids:
         return NotifyKind.RESOLVED
-    if reason is NotifyReason.ACKNOWLEDGED:
+    if reason is NotifyReason.ACKNOWLEDGED or state.acked:  # a partial resolve keeps the ack
         return NotifyKind.ACKNOWLEDGED
     if reason is NotifyReason.REMINDER_DUE:
         return NotifyKind.REMINDER

@@ -44,6 +44,7 @@ def _view(r: Any) -> IncidentView:
         generator_url=r.generator_url,
         acked_by=r.acked_by,
         acked_at=r.acked_at,
+        ack_handles=r.ack_handles or {},
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -33,6 +33,7 @@ class IncidentView:
     generator_url: str
     acked_by: str | None = None
     acked_at: datetime | None = None
+    ack_handles: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def is_firing(self) -> bool:

@@ -47,7 +47,7 @@ async def test_ack_edits_message_and_stops_reminders(make_rig: RigFactory) -> No
         detail = await rig.incident("HighErrorRate")
         assert detail["status"] == "acknowledged"
         acked = [e for e in detail["timeline"] if e["type"] == "acknowledged"]
-        assert acked[0]["detail"] == {"by": "ayse", "comment": "looking"}
+        assert acked[0]["detail"] == {"by": "ayse", "comment": "looking", "via": incident["id"]}
 
 
 async def test_reminders_back_off(make_rig: RigFactory) -> None:
