@@ -21,7 +21,10 @@ from hub.api.silences import (
     get_silence_handler,
     list_silences_handler,
 )
+from hub.api.telegram import bot_ctx, telegram_webhook_handler
+from hub.bot.runner import WEBHOOK_PATH
 from hub.clock import Clock, utc_now
+from hub.config.bot import BotMode
 from hub.config.models import HubConfig
 from hub.delivery import delivery_ctx
 from hub.enrich.runbook_routes import add_runbook_routes
@@ -86,6 +89,7 @@ def create_app(config: HubConfig, *, clock: Clock = utc_now) -> web.Application:
     app.cleanup_ctx.append(_store)
     app.cleanup_ctx.append(delivery_ctx)
     app.cleanup_ctx.append(alertmanager_ctx)
+    app.cleanup_ctx.append(bot_ctx)
     app.router.add_post("/api/v1/alerts/alertmanager", receive_alertmanager)
     app.router.add_get("/api/v1/incidents", list_incidents_handler)
     app.router.add_get("/api/v1/incidents/{id}", get_incident_handler)
@@ -99,4 +103,7 @@ def create_app(config: HubConfig, *, clock: Clock = utc_now) -> web.Application:
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_handler)
     add_runbook_routes(app, RUNBOOKS)
+    bot = config.telegram_bot
+    if bot is not None and bot.mode is BotMode.WEBHOOK:
+        app.router.add_post(WEBHOOK_PATH, telegram_webhook_handler)
     return app

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.alertmanager_client import AlertmanagerClient
 from hub.api.metrics import HubMetrics
+from hub.bot.runner import BotRunner
 from hub.clock import Clock
 from hub.config.models import HubConfig
 from hub.enrich.runbooks import RunbookIndexHolder
@@ -21,3 +22,4 @@ CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 WORKER = web.AppKey("worker", OutboxWorker)
 ALERTMANAGER = web.AppKey("alertmanager", AlertmanagerClient)  # set only when configured
 RUNBOOKS = web.AppKey("runbooks", RunbookIndexHolder)
+BOT = web.AppKey("bot", BotRunner)  # set only when telegram_bot is configured

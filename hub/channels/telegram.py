@@ -1,4 +1,4 @@
-"""Telegram adapter: HTML messages with Ack and Silence buttons, edited in place on ack and resolve."""
+"""Telegram adapter: HTML messages with Ack and Silence buttons, edited in place on changes."""
 
 from __future__ import annotations
 
@@ -118,9 +118,7 @@ class TelegramChannel:
 
     kind = TELEGRAM
 
-    def __init__(
-        self, config: TelegramConfig, *, external_url: str, buttons: bool = False
-    ) -> None:
+    def __init__(self, config: TelegramConfig, *, external_url: str, buttons: bool = False) -> None:
         if config.bot_token is None:
             raise ValueError("telegram: bot_token is not set")
         self._config = config

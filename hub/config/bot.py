@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 from pydantic import ConfigDict, Field, SecretStr, ValidationInfo, field_validator, model_validator
 
 from hub.config.receivers import TelegramConfig, check_secret_pair, resolve_secret_file
 from hub.config.types import HttpUrl, StrictModel
+
+_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class Role(StrEnum):
@@ -59,31 +62,26 @@ class TelegramBotConfig(StrictModel):
     def _telegram_secret_charset(cls, value: SecretStr | None) -> SecretStr | None:
         # Telegram accepts 1-256 characters of A-Z, a-z, 0-9, _ and - in the secret token.
         raw = value.get_secret_value() if value is not None else None
-        if raw is not None and (
-            not 1 <= len(raw) <= 256 or not all(c.isascii() and (c.isalnum() or c in "_-") for c in raw)
-        ):
+        if raw is not None and not _SECRET_RE.fullmatch(raw):
             raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
         return value
 
-    @field_validator("users")
-    @classmethod
-    def _unique_ids(cls, value: list[BotUserConfig]) -> list[BotUserConfig]:
-        seen: set[int] = set()
-        for i, user in enumerate(value):
-            if user.id in seen:
-                raise ValueError(f"[{i}].id: user {user.id} is listed twice")
-            seen.add(user.id)
-        return value
-
     @model_validator(mode="after")
-    def _webhook_needs_secret(self) -> TelegramBotConfig:
-        if self.mode is BotMode.WEBHOOK and self.webhook_secret is None:
-            raise ValueError(
-                "telegram_bot.webhook_secret: webhook mode needs a secret"
-                " (set TELEGRAM_WEBHOOK_SECRET)"
-            )
+    def _load_file(self) -> TelegramBotConfig:
         resolve_secret_file(self, "bot_token")
         return self
+
+    def problems(self, path: str) -> list[str]:
+        """Whole-section checks, each naming its YAML path under ``path``."""
+        found = []
+        if self.mode is BotMode.WEBHOOK and self.webhook_secret is None:
+            found.append(f"{path}.webhook_secret: webhook mode needs a secret")
+        seen: set[int] = set()
+        for i, user in enumerate(self.users):
+            if user.id in seen:
+                found.append(f"{path}.users[{i}].id: user {user.id} is listed twice")
+            seen.add(user.id)
+        return found
 
     def answers_buttons_of(self, chat: TelegramConfig) -> bool:
         """Whether presses on this chat's messages reach this bot and are let in."""

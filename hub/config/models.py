@@ -130,6 +130,10 @@ class HubConfig(StrictModel):
                 "api.token: no API token; set ALERTHUB_API_TOKEN or api.allow_unauthenticated: true"
             )
         self._check_receivers()
+        if self.telegram_bot is not None and (
+            problems := self.telegram_bot.problems("telegram_bot")
+        ):
+            raise ValueError("; ".join(problems))
         return self
 
     def _check_receivers(self) -> None:

@@ -74,7 +74,8 @@ async def acknowledge(
     )
     detail = {"by": by, "comment": comment, "via": incident_id}
     await add_events(conn, [(i, "acknowledged", detail) for i in ids], now)
-    await enqueue_group_flush(conn, row.group_key, row.receiver, f"ack:{ids[0]}", now)  # each incident is acked once
+    # Each incident is acked once, so the first one names this ack's flush.
+    await enqueue_group_flush(conn, row.group_key, row.receiver, f"ack:{ids[0]}", now)
     return AckResult(incident_id, ids, row.alertname)
 
 

@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from hub.channels.errors import DeliveryError, FailureReason
-from hub.channels.model import NotifyKind, SentMessage
 from hub.channels.callbacks import (
     CallbackAction,
     CallbackData,
     build_callback_data,
     parse_callback_data,
 )
+from hub.channels.errors import DeliveryError, FailureReason
+from hub.channels.model import NotifyKind, SentMessage
 from hub.channels.telegram import TelegramChannel
 from hub.config.receivers import TelegramConfig
 from tests.channels.conftest import EXTERNAL_URL, make_note

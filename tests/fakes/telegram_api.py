@@ -163,7 +163,10 @@ class FakeTelegram(LoopbackServer):
 
     def answers(self) -> dict[str, dict[str, Any]]:
         """``answerCallbackQuery`` parameters by callback query id."""
-        return {str(c.params["callback_query_id"]): c.params for c in self.calls_to("answerCallbackQuery")}
+        return {
+            str(c.params["callback_query_id"]): c.params
+            for c in self.calls_to("answerCallbackQuery")
+        }
 
     def sent_to(self, chat_id: int) -> list[str]:
         """Texts sent to one chat, oldest first (edits not included)."""
