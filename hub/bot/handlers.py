@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from html import escape
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -31,6 +30,7 @@ from hub.bot.args import (
     split_args,
 )
 from hub.bot.permissions import Command, Refused, decide
+from hub.bot.replies import escape
 from hub.bot.services import BotServices, NotFoundError
 from hub.channels.callbacks import CallbackAction, CallbackData, parse_callback_data
 from hub.config.bot import BotUserConfig

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from html import escape
+from html import escape as _escape
 from typing import Any
 
 from hub.bot.permissions import Command, RefusalReason, Refused, commands_for
@@ -27,6 +27,16 @@ USAGE: dict[Command, str] = {
     Command.UNSILENCE: "/unsilence SILENCE_ID — expire a silence",
 }
 ANSWER_LIMIT = 200  # answerCallbackQuery text
+
+
+def escape(value: str) -> str:
+    """Text for Telegram HTML: ``&``, ``<`` and ``>`` escaped (quotes read as quotes)."""
+    return _escape(value, quote=False)
+
+
+def attr(value: str) -> str:
+    """A value inside a double-quoted HTML attribute (a link's ``href``)."""
+    return _escape(value, quote=True)
 
 
 def _when(value: str | None) -> str:
@@ -111,10 +121,10 @@ def incident_text(item: dict[str, Any]) -> str:
     lines += [f"• {_when(e['at'])} {escape(e['type'])}" for e in events]
     links = []
     if item.get("generator_url"):
-        links.append(f'<a href="{escape(item["generator_url"])}">Prometheus</a>')
+        links.append(f'<a href="{attr(item["generator_url"])}">Prometheus</a>')
     runbook = item["annotations"].get("runbook_url")
     if runbook:
-        links.append(f'<a href="{escape(runbook)}">Runbook</a>')
+        links.append(f'<a href="{attr(runbook)}">Runbook</a>')
     if links:
         lines.append(" · ".join(links))
     return "\n".join(lines)
