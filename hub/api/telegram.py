@@ -15,6 +15,7 @@ from hub.bot.build import build_bot
 from hub.bot.ratelimit import RateLimiter
 from hub.bot.runner import BotRunner
 from hub.bot.services import BotServices
+from hub.store.group_commit import GroupCommit
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 
@@ -34,6 +35,7 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
         config=config.telegram_bot,
         external_url=config.external_url,
         limiter=RateLimiter(config.telegram_bot.commands_per_minute),
+        commits=GroupCommit(app[ENGINE]),
     )
     runner = BotRunner(build_bot(services), app[ENGINE])
     app[BOT] = runner

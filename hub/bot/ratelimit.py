@@ -36,6 +36,9 @@ def take(bucket: Bucket | None, now: datetime, per_minute: int) -> Verdict:
     return Verdict(False, replace(bucket, tokens=tokens, at=now, warned=True), warn=warn)
 
 
+_MAX_PEOPLE = 10_000
+
+
 class RateLimiter:
     """The buckets of one replica (a person talks to one poller at a time)."""
 
@@ -44,6 +47,9 @@ class RateLimiter:
         self._buckets: dict[int, Bucket] = {}
 
     def check(self, user_id: int, now: datetime) -> Verdict:
+        if len(self._buckets) >= _MAX_PEOPLE:  # a minute on, every bucket is full again
+            idle = now - timedelta(minutes=1)
+            self._buckets = {k: b for k, b in self._buckets.items() if b.at > idle}
         verdict = take(self._buckets.get(user_id), now, self._per_minute)
         self._buckets[user_id] = verdict.bucket
         return verdict

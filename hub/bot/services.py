@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.bot.args import HistoryArgs, IncidentsArgs, SilenceArgs
 from hub.bot.ratelimit import RateLimiter
@@ -25,6 +25,7 @@ from hub.service.acks import acknowledge_group
 from hub.service.silences import SilenceOutcome, Silencer, create_silence, expire_silence_now
 from hub.store.acks import AckResult
 from hub.store.bot_updates import claim_update, record_outcome
+from hub.store.group_commit import GroupCommit
 from hub.store.queries import IncidentQuery, get_incident, list_incidents
 from hub.store.reports import load_episodes
 from hub.store.silences import NewSilence, open_group_members
@@ -49,6 +50,7 @@ class BotServices:
     config: TelegramBotConfig
     external_url: str
     limiter: RateLimiter
+    commits: GroupCommit
 
 
 @dataclass(frozen=True)
@@ -61,17 +63,27 @@ class IncidentPage:
 async def take_update(
     svc: BotServices, update_id: int, user_id: int | None, chat_id: int | None, command: str
 ) -> bool:
-    """Claim an update for this replica; False if it was handled already."""
-    async with svc.engine.begin() as conn:
-        return await claim_update(
+    """Claim an update for this replica; False if it was handled already.
+
+    Claims and outcomes of updates handled side by side share one commit.
+    """
+    taken = False
+
+    async def write(conn: AsyncConnection) -> None:
+        nonlocal taken  # a failed shared commit is replayed alone, so the last word counts
+        taken = await claim_update(
             conn, update_id, user_id=user_id, chat_id=chat_id, command=command, now=svc.clock()
         )
+
+    await svc.commits.run(write)
+    return taken
 
 
 async def audit(svc: BotServices, update_id: int, outcome: str, reason: str = "") -> None:
     """Keep what came of an update (refusals included) next to its claim."""
-    async with svc.engine.begin() as conn:
-        await record_outcome(conn, update_id, outcome, reason)
+    await svc.commits.run(
+        partial(record_outcome, update_id=update_id, outcome=outcome, reason=reason)
+    )
 
 
 async def open_incidents(svc: BotServices, args: IncidentsArgs) -> IncidentPage:

@@ -37,7 +37,7 @@ async def claim_update(
 
 
 async def record_outcome(
-    conn: AsyncConnection, update_id: int, outcome: str, reason: str = ""
+    conn: AsyncConnection, *, update_id: int, outcome: str, reason: str = ""
 ) -> None:
     """What the update came to: done, refused (and why), rate_limited, failed."""
     await conn.execute(
