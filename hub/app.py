@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiohttp import web
 
 from hub.api.acks import ack_handler
+from hub.api.actions import add_action_routes
 from hub.api.health import healthz, metrics_handler, readyz
 from hub.api.incidents import get_incident_handler, list_incidents_handler
 from hub.api.keys import CLOCK, CONFIG, ENGINE, METRICS, RUNBOOKS, WORKER, WRITER
@@ -31,6 +32,7 @@ from hub.enrich.runbook_routes import add_runbook_routes
 from hub.intake.handler import receive_alertmanager
 from hub.intake.writer import IngestWriter
 from hub.logs import request_id_var
+from hub.remediate.lifecycle import kube_ctx
 from hub.store.engine import build_engine
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -87,6 +89,7 @@ def create_app(config: HubConfig, *, clock: Clock = utc_now) -> web.Application:
     app[CLOCK] = clock
     app[METRICS] = HubMetrics()
     app.cleanup_ctx.append(_store)
+    app.cleanup_ctx.append(kube_ctx)
     app.cleanup_ctx.append(delivery_ctx)
     app.cleanup_ctx.append(alertmanager_ctx)
     app.cleanup_ctx.append(bot_ctx)
@@ -106,4 +109,5 @@ def create_app(config: HubConfig, *, clock: Clock = utc_now) -> web.Application:
     bot = config.telegram_bot
     if bot is not None and bot.mode is BotMode.WEBHOOK:
         app.router.add_post(WEBHOOK_PATH, telegram_webhook_handler)
+    add_action_routes(app)
     return app

@@ -9,7 +9,7 @@ from contextlib import AsyncExitStack
 import aiohttp
 from aiohttp import web
 
-from hub.api.keys import CLOCK, CONFIG, ENGINE, METRICS, RUNBOOKS, WORKER
+from hub.api.keys import CLOCK, CONFIG, ENGINE, KUBE, METRICS, RUNBOOKS, WORKER
 from hub.channels.base import Channel
 from hub.channels.registry import build_channels
 from hub.enrich.runbooks import RunbookIndexHolder
@@ -22,6 +22,8 @@ from hub.pipeline.followups import EscalationHandler, ReminderHandler
 from hub.pipeline.hold import DIGEST_KIND, DigestHandler
 from hub.pipeline.silence import SILENCE_KIND, SilenceLifecycleHandler
 from hub.pipeline.worker import OutboxWorker
+from hub.remediate.handler import ActionHandler
+from hub.remediate.outbox import ACTION_KIND
 from hub.store.ingest import FLUSH_KIND
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,7 @@ async def delivery_ctx(app: web.Application) -> AsyncIterator[None]:
                 ESCALATION_KIND: EscalationHandler(app[ENGINE], names, config.fatigue),
                 DIGEST_KIND: DigestHandler(app[ENGINE], names),
                 SILENCE_KIND: SilenceLifecycleHandler(app[ENGINE]),
+                ACTION_KIND: ActionHandler(app[ENGINE], app.get(KUBE), config, app[METRICS]),
             },
             app[CLOCK],
             config.delivery,

@@ -13,6 +13,7 @@ from hub.config.models import HubConfig
 from hub.enrich.runbooks import RunbookIndexHolder
 from hub.intake.writer import IngestWriter
 from hub.pipeline.worker import OutboxWorker
+from hub.remediate.kube import KubeExecutor
 
 CONFIG = web.AppKey("config", HubConfig)
 ENGINE = web.AppKey("engine", AsyncEngine)
@@ -23,3 +24,4 @@ WORKER = web.AppKey("worker", OutboxWorker)
 ALERTMANAGER = web.AppKey("alertmanager", AlertmanagerClient)  # set only when configured
 RUNBOOKS = web.AppKey("runbooks", RunbookIndexHolder)
 BOT = web.AppKey("bot", BotRunner)  # set only when telegram_bot is configured
+KUBE = web.AppKey("kube", KubeExecutor)  # set only when remediation has policies and access

@@ -90,6 +90,18 @@ class HubMetrics:
             "How overdue the oldest pending outbox row is.",
             registry=r,
         )
+        self.actions = Counter(
+            "alerthub_actions_total",
+            "Remediation actions entering each status, by action.",
+            ["action", "status"],
+            registry=r,
+        )
+        self.action_calls = Counter(
+            "alerthub_action_calls_total",
+            "Mutating calls made to the cluster, by action (replays included).",
+            ["action"],
+            registry=r,
+        )
         self.commit_batch_size = Histogram(
             "alerthub_intake_commit_batch_size",
             "Webhook payloads committed together (group commit).",

@@ -70,6 +70,7 @@ class Notification:
     show_restart: bool = False
     footer_text: str | None = None  # digest: "Nothing critical was held. /incidents to list them."
     restart_target: str | None = None  # label of the Restart button, e.g. "model-api"
+    action_lines: tuple[str, ...] = ()  # remediation: what is proposed or done, one line each
 
 
 @dataclass(frozen=True)

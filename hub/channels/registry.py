@@ -10,6 +10,15 @@ from hub.config.bot import TelegramBotConfig
 from hub.config.receivers import ReceiverConfig
 
 
+def channel_keys(receiver: ReceiverConfig) -> list[str]:
+    """The keys ``build_channels`` gives a receiver's channels, without building them."""
+    return [
+        *(f"telegram[{i}]" for i in range(len(receiver.telegram_configs))),
+        *(f"email[{i}]" for i in range(len(receiver.email_configs))),
+        *(f"slack[{i}]" for i in range(len(receiver.slack_configs))),
+    ]
+
+
 def build_channels(
     receiver: ReceiverConfig, *, external_url: str, bot: TelegramBotConfig | None = None
 ) -> list[tuple[str, Channel]]:

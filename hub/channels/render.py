@@ -102,6 +102,7 @@ class MessageView:
     reason_text: str
     digest_lines: tuple[str, ...]
     footer_text: str
+    action_text: str  # remediation lines, joined
 
     @property
     def log_text(self) -> str:
@@ -184,6 +185,8 @@ def _status_line(note: Notification) -> str:
         parts.append(f"acked by {note.acked_by}{at}")
     if note.reason_text and note.kind == NotifyKind.RESOLVED:
         parts.append(note.reason_text)
+    if note.kind == NotifyKind.RESOLVED:
+        parts.extend(note.action_lines)
     return " · ".join(parts)
 
 
@@ -246,6 +249,7 @@ def build_view(note: Notification, *, max_items: int = MAX_LIST_ITEMS) -> Messag
         reason_text=note.reason_text or "",
         digest_lines=note.digest_lines,
         footer_text=note.footer_text or "",
+        action_text=" · ".join(note.action_lines),
     )
 
 

@@ -115,6 +115,8 @@ def build_blocks(note: Notification) -> list[dict[str, Any]]:
         blocks.append(_section("\n".join([*body, escape_mrkdwn(view.footer_text)]).strip()))
         return [b for b in blocks if b]
     second = view.since_line if note.kind != NotifyKind.RESOLVED else view.status_line
+    if note.kind in (NotifyKind.FIRING, NotifyKind.ACKNOWLEDGED) and view.action_text:
+        second = f"{second}\n{view.action_text}"
     if note.kind == NotifyKind.FLAPPING:
         second = view.reason_text
     summary = "\n".join(escape_mrkdwn(p) for p in (view.headline, second) if p)

@@ -12,6 +12,7 @@ from hub.config.fatigue import FatigueConfig
 from hub.config.receivers import ReceiverConfig
 from hub.config.route import InhibitRuleConfig, RootRouteConfig, RouteConfig
 from hub.config.types import Duration, HttpUrl, StrictModel
+from hub.remediate.config import KubernetesConfig, RemediationConfig
 
 DEFAULT_LISTEN = "127.0.0.1:9880"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///alerthub.db"
@@ -117,6 +118,8 @@ class HubConfig(StrictModel):
     fatigue: FatigueConfig = FatigueConfig()
     alertmanager: AlertmanagerLinkConfig | None = None
     telegram_bot: TelegramBotConfig | None = None
+    kubernetes: KubernetesConfig = KubernetesConfig()
+    remediation: RemediationConfig = RemediationConfig()
 
     @model_validator(mode="after")
     def _tokens_or_explicit_opt_out(self) -> HubConfig:

@@ -20,6 +20,7 @@ from hub.pipeline.backoff import next_delay
 from hub.pipeline.enrich_stage import Enricher, to_enrichment
 from hub.pipeline.flush import load_views
 from hub.pipeline.stage import IncidentView
+from hub.remediate.messages import load_action_lines
 from hub.store import notify_log, outbox
 from hub.store.events import add_events
 from hub.store.group_commit import GroupCommit
@@ -49,6 +50,7 @@ def build_note(
     external_url: str,
     now: datetime,
     enrichment: Enrichment,
+    action_lines: tuple[str, ...] = (),
 ) -> Notification:
     """The render input for one delivery row; the incidents are read fresh from the store."""
     acked = next((v for v in views if v.acked_by), None)
@@ -71,6 +73,7 @@ def build_note(
         reason_text=payload.get("reason_text"),
         digest_lines=tuple(payload.get("digest_lines") or ()),
         footer_text=payload.get("footer_text"),
+        action_lines=action_lines,
     )
 
 
@@ -98,19 +101,29 @@ class DeliverHandler:
         async with self.engine.connect() as conn:
             views = await load_views(conn, p["incident_ids"])
             first = await notify_log.open_message(conn, ghash, *key)
-            # An edit or a reply whose first message is still on its way waits for it.
+            action_lines = await load_action_lines(conn, p["incident_ids"])
+            # An edit or a reply waits for the rows of its message queued before it (the
+            # first message, earlier edits), so edits land in order.
             follows_up = p["in_place"] or p["kind"] == NotifyKind.REMINDER
-            waiting = first is None and follows_up and await outbox.earlier_pending(conn, row)
+            waiting = follows_up and await outbox.earlier_pending(conn, row)
         if waiting:
             async with self.engine.begin() as conn:
                 await outbox.postpone(conn, row.id, now + self.config.poll_interval, now)
+            return
+        if first is None and p.get("edit_only"):
+            # Nothing was sent to edit (the group was muted or held): nothing to do.
+            async with self.engine.begin() as conn:
+                await outbox.complete(conn, row.id, now)
             return
         if channel is None or not views:
             why = "channel no longer configured" if channel is None else "incidents gone"
             await self._give_up(row, views, key, why, reason=FailureReason.CLIENT_ERROR, now=now)
             return
         enrichment, events = await self._enrich(p, views, first)
-        note = build_note(p, views, external_url=self.external_url, now=now, enrichment=enrichment)
+        note = build_note(
+            p, views, external_url=self.external_url, now=now, enrichment=enrichment,
+            action_lines=action_lines,
+        )  # fmt: skip
         try:
             sent = await self._send(key, channel, note, first, in_place=p["in_place"])
         except DeliveryError as exc:

@@ -77,6 +77,8 @@ incidents = Table(
     Column("escalated_at", UtcDateTime, nullable=True),
     # Who acked as each channel knows them, e.g. {"telegram": "@ayse"}; ``acked_by`` is the name.
     Column("ack_handles", JSON, nullable=True),
+    # Set once the remediation policies have judged the incident (each episode once).
+    Column("remediation_evaluated_at", UtcDateTime, nullable=True),
     Index(
         "uq_incidents_open_fingerprint",
         "fingerprint",
@@ -226,4 +228,63 @@ bot_updates = Table(
     Column("outcome", String(16), nullable=False, server_default="received"),
     Column("reason", Text, nullable=False, server_default=""),
     Index("ix_bot_updates_received", "received_at"),
+)
+
+AUTOMATIC_ACTION = text("requested_by IS NULL")
+
+# Remediation actions: one row per decision (refused ones too), driven by outbox rows.
+actions = Table(
+    "actions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("incident_id", Id, ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("policy", String(128), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("target_kind", String(32), nullable=False),
+    Column("target_namespace", String(253), nullable=False),
+    Column("target_name", String(253), nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("reason", String(64), nullable=False),
+    Column("detail", Text, nullable=False, server_default=""),
+    Column("requested_by", String(255), nullable=True),
+    Column("approved_by", String(255), nullable=True),
+    Column("params", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=True),
+    Column("called_at", UtcDateTime, nullable=True),
+    Column("rolled_out_at", UtcDateTime, nullable=True),
+    Column("finished_at", UtcDateTime, nullable=True),
+    # One automatic decision per incident and policy, however many replicas flush it.
+    Index(
+        "uq_actions_automatic",
+        "incident_id",
+        "policy",
+        unique=True,
+        sqlite_where=AUTOMATIC_ACTION,
+        postgresql_where=AUTOMATIC_ACTION,
+    ),
+    Index("ix_actions_target", "target_namespace", "target_name", "created_at"),
+    Index("ix_actions_status", "status", "created_at"),
+    Index("ix_actions_incident", "incident_id"),
+)
+
+# The run-time kill switch (one row, id 1): paused or not, by whom.
+remediation_state = Table(
+    "remediation_state",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("paused", Integer, nullable=False, server_default="0"),
+    Column("changed_by", String(255), nullable=False, server_default=""),
+    Column("changed_at", UtcDateTime, nullable=False),
+)
+
+# When an operator last closed a target's circuit: outcomes before it no longer count.
+circuit_resets = Table(
+    "circuit_resets",
+    metadata,
+    Column("target_namespace", String(253), primary_key=True),
+    Column("target_name", String(253), primary_key=True),
+    Column("reset_by", String(255), nullable=False),
+    Column("reset_at", UtcDateTime, nullable=False),
 )

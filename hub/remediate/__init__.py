@@ -1,0 +1,1 @@
+"""Self-healing on Kubernetes: policy-gated, approved, verified actions."""

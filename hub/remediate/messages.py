@@ -1,0 +1,105 @@
+"""Actions in the alert message: the lines to show, and in-place edits when they change.
+
+Lines are read when a message is rendered, so a message still on its way shows the
+latest state; edits bring messages already sent up to date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hub.channels.model import NotifyKind
+from hub.channels.registry import channel_keys
+from hub.config.models import HubConfig
+from hub.pipeline.enqueue import enqueue_deliveries
+from hub.remediate.lines import action_line, suggestion_line
+from hub.remediate.store import actions_of_incidents, suggestions_of_incidents
+from hub.store.schema import OPEN_INCIDENT, incidents
+
+ACTION_REASON = "action_update"
+
+
+async def load_action_lines(conn: AsyncConnection, incident_ids: Sequence[int]) -> tuple[str, ...]:
+    """The lines for a message about these incidents, oldest first, each once."""
+    rows = await actions_of_incidents(conn, incident_ids)
+    suggestions = await suggestions_of_incidents(conn, incident_ids)
+    if not rows and not suggestions:
+        return ()
+    resolved = dict(
+        (
+            await conn.execute(
+                select(incidents.c.id, incidents.c.resolved_at).where(
+                    incidents.c.id.in_(incident_ids)
+                )
+            )
+        ).all()
+    )
+    lines = [action_line(r, resolved.get(r.incident_id)) for r in rows]
+    lines += [suggestion_line(d) for d in suggestions]
+    return tuple(dict.fromkeys(lines))
+
+
+def _common_labels(label_sets: list[dict[str, str]]) -> dict[str, str]:
+    first = label_sets[0]
+    return {k: v for k, v in first.items() if all(ls.get(k) == v for ls in label_sets[1:])}
+
+
+@dataclass(frozen=True)
+class ActionEdits:
+    """Queues in-place edits of an incident's group message on each channel of its receiver.
+
+    An edit row waits behind the group's first message and earlier edits, and is dropped
+    (``edit_only``) where no message was ever sent.
+    """
+
+    channels: Mapping[str, Sequence[str]]
+
+    @classmethod
+    def from_config(cls, config: HubConfig) -> ActionEdits:
+        return cls({r.name: channel_keys(r) for r in config.receivers})
+
+    async def enqueue(
+        self, conn: AsyncConnection, incident_id: int, transition: str, now: datetime
+    ) -> None:
+        incident = (
+            await conn.execute(
+                select(incidents.c.group_key, incidents.c.receiver).where(
+                    incidents.c.id == incident_id
+                )
+            )
+        ).first()
+        if incident is None or not self.channels.get(incident.receiver):
+            return
+        group = (
+            await conn.execute(
+                select(incidents.c.id, incidents.c.labels, incidents.c.acked_by)
+                .where(incidents.c.group_key == incident.group_key)
+                .where(incidents.c.receiver == incident.receiver, OPEN_INCIDENT)
+                .order_by(incidents.c.id)
+            )
+        ).all()
+        if not group:
+            return  # all resolved: the resolve message read the actions when it was sent
+        acked = all(r.acked_by for r in group)
+        body: dict[str, Any] = {
+            "receiver": incident.receiver,
+            "group_key": incident.group_key,
+            "status": "firing",
+            "group_labels": {},
+            "common_labels": _common_labels([r.labels for r in group]),
+            "common_annotations": {},
+            "truncated_alerts": 0,
+            "incident_ids": [r.id for r in group],
+            "reason": ACTION_REASON,
+            "kind": (NotifyKind.ACKNOWLEDGED if acked else NotifyKind.FIRING).value,
+            "in_place": True,
+            "edit_only": True,
+        }
+        channels = self.channels[incident.receiver]
+        await enqueue_deliveries(conn, channels, body, f"action|{transition}", now)
