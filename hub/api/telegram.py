@@ -9,12 +9,13 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from hub.api.errors import json_error
-from hub.api.keys import BOT, CLOCK, CONFIG, ENGINE, WORKER
+from hub.api.keys import BOT, CLOCK, CONFIG, ENGINE, METRICS, WORKER
 from hub.api.silences import silencer
 from hub.bot.build import build_bot
 from hub.bot.ratelimit import RateLimiter
 from hub.bot.runner import BotRunner
-from hub.bot.services import BotServices
+from hub.bot.services import BotServices, Remediation
+from hub.remediate.messages import ActionEdits
 from hub.store.group_commit import GroupCommit
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
@@ -36,6 +37,7 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
         external_url=config.external_url,
         limiter=RateLimiter(config.telegram_bot.commands_per_minute),
         commits=GroupCommit(app[ENGINE]),
+        remediation=Remediation(config.remediation, app[METRICS], ActionEdits.from_config(config)),
     )
     runner = BotRunner(build_bot(services), app[ENGINE])
     app[BOT] = runner

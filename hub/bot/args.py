@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from hub.config.types import parse_duration
+from hub.remediate.model import TargetKind
+from hub.remediate.target import dns1123_label_problem, dns1123_subdomain_problem
 from hub.routing.matchers import Matcher, MatcherError, parse_matcher
 
 MAX_SILENCE = timedelta(days=90)
@@ -221,3 +223,60 @@ def parse_stats(tokens: list[str], now: datetime) -> datetime:
     if since is None:
         raise ArgError(f"since is a duration (7d, 24h) or a date (2025-03-01): {example}")
     return since
+
+
+_KINDS = {
+    "deployment": TargetKind.DEPLOYMENT,
+    "deploy": TargetKind.DEPLOYMENT,
+    "statefulset": TargetKind.STATEFUL_SET,
+    "sts": TargetKind.STATEFUL_SET,
+    "daemonset": TargetKind.DAEMON_SET,
+    "ds": TargetKind.DAEMON_SET,
+}
+
+
+@dataclass(frozen=True)
+class TargetArgs:
+    """``KIND/NAME [-n NAMESPACE]`` as kubectl writes it; no namespace: whichever fits."""
+
+    kind: TargetKind
+    name: str
+    namespace: str | None
+
+
+def parse_target(tokens: list[str], command: str) -> TargetArgs:
+    """``deployment/model-api -n prod`` (kinds: deployment, statefulset, daemonset)."""
+    example = f"/{command} deployment/model-api -n prod"
+    rest = list(tokens)
+    namespace = None
+    if "-n" in rest:
+        at = rest.index("-n")
+        if at + 1 >= len(rest):
+            raise ArgError(f"-n needs a namespace: {example}")
+        namespace = rest[at + 1]
+        del rest[at : at + 2]
+        if (why := dns1123_label_problem(namespace)) is not None:
+            raise ArgError(f"namespace {namespace!r} {why}: {example}")
+    if len(rest) != 1 or "/" not in rest[0]:
+        raise ArgError(f"which workload? {example}")
+    kind_text, _, name = rest[0].partition("/")
+    kind = _KINDS.get(kind_text.lower())
+    if kind is None:
+        raise ArgError(f"kind is deployment, statefulset or daemonset: {example}")
+    if (why := dns1123_subdomain_problem(name)) is not None:
+        raise ArgError(f"name {name!r} {why}: {example}")
+    return TargetArgs(kind, name, namespace)
+
+
+def parse_action_id(tokens: list[str], command: str) -> int:
+    """``/approve ACTION_ID``, ``/reject ACTION_ID``."""
+    if len(tokens) > 1:
+        raise ArgError(f"one action at a time: /{command} 12")
+    return _number(tokens[0] if tokens else None, "action id", f"/{command} 12")
+
+
+def parse_nothing(tokens: list[str], command: str) -> bool:
+    """Commands without arguments refuse stray ones rather than guess at them."""
+    if tokens:
+        raise ArgError(f"/{command} takes no arguments")
+    return True

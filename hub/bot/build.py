@@ -16,6 +16,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from hub.bot import handlers
+from hub.bot import remediation_handlers as remediation
 from hub.bot.handlers import BotApplication
 from hub.bot.services import BotServices
 from hub.config.bot import BotMode
@@ -66,6 +67,13 @@ def build_bot(services: BotServices) -> BotApplication:
     app.add_handler(CommandHandler("ack", handlers.ack_command))
     app.add_handler(CommandHandler("silence", handlers.silence_command))
     app.add_handler(CommandHandler("unsilence", handlers.unsilence_command))
+    app.add_handler(CommandHandler("actions", remediation.actions_command))
+    app.add_handler(CommandHandler("restart", remediation.restart_command))
+    app.add_handler(CommandHandler("approve", remediation.approve_command))
+    app.add_handler(CommandHandler("reject", remediation.reject_command))
+    app.add_handler(CommandHandler("pause", remediation.pause_command))
+    app.add_handler(CommandHandler("resume", remediation.resume_command))
+    app.add_handler(CommandHandler("circuit_reset", remediation.circuit_reset_command))
     app.add_handler(CallbackQueryHandler(handlers.button))
     app.add_handler(MessageHandler(filters.COMMAND, handlers.unknown_command))
     app.add_error_handler(handlers.on_error)

@@ -16,7 +16,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
 
-from hub.bot import replies, services
+from hub.bot import actions, replies, services
 from hub.bot.args import (
     ArgError,
     SilenceArgs,
@@ -34,12 +34,17 @@ from hub.bot.replies import escape
 from hub.bot.services import BotServices, NotFoundError
 from hub.channels.callbacks import CallbackAction, CallbackData, parse_callback_data
 from hub.config.bot import BotUserConfig
+from hub.remediate.service import ActionError
 from hub.store.acks import AckError
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 T = TypeVar("T")
-BUTTON_COMMANDS = {CallbackAction.ACK: Command.ACK, CallbackAction.SILENCE: Command.SILENCE}
+BUTTON_COMMANDS = {
+    CallbackAction.ACK: Command.ACK,
+    CallbackAction.SILENCE: Command.SILENCE,
+    CallbackAction.RESTART: Command.APPROVE,
+}
 
 
 class BotApplication(Application[Any, Any, Any, Any, Any, Any]):
@@ -50,7 +55,7 @@ class BotApplication(Application[Any, Any, Any, Any, Any, Any]):
         self.services = services
 
 
-def _svc(context: Context) -> BotServices:
+def hub_services(context: Context) -> BotServices:
     app = context.application
     assert isinstance(app, BotApplication)
     return app.services
@@ -72,7 +77,7 @@ async def admit(update: Update, context: Context) -> None:
     user, chat = update.effective_user, update.effective_chat
     if not command or user is None:
         raise ApplicationHandlerStop  # chatter, channel posts: not for the bot
-    svc = _svc(context)
+    svc = hub_services(context)
     chat_id = chat.id if chat else None
     if not await services.take_update(svc, update.update_id, user.id, chat_id, command):
         log.info("bot_update_duplicate", extra={"update_id": update.update_id})
@@ -90,18 +95,18 @@ async def admit(update: Update, context: Context) -> None:
     raise ApplicationHandlerStop
 
 
-async def _reply(
+async def answer(
     update: Update, context: Context, html: str, outcome: str = "done", reason: str = ""
 ) -> None:
     """Answer in the chat (HTML), then keep the outcome in the audit (the person waits less)."""
     if update.effective_message is not None:
         await update.effective_message.reply_html(html, disable_web_page_preview=True)
-    await services.audit(_svc(context), update.update_id, outcome, reason)
+    await services.audit(hub_services(context), update.update_id, outcome, reason)
 
 
-async def _allowed(update: Update, context: Context, command: Command) -> BotUserConfig | None:
+async def permitted(update: Update, context: Context, command: Command) -> BotUserConfig | None:
     """The person if they may run ``command`` here; otherwise refuse politely and audit it."""
-    svc = _svc(context)
+    svc = hub_services(context)
     user, chat = update.effective_user, update.effective_chat
     person = svc.config.user(user.id) if user else None
     chat_id = chat.id if chat else None
@@ -119,7 +124,7 @@ async def _allowed(update: Update, context: Context, command: Command) -> BotUse
         await update.callback_query.answer(replies.as_answer(text), show_alert=True)
         await services.audit(svc, update.update_id, "refused", decision.reason.value)
     else:
-        await _reply(update, context, escape(text), "refused", decision.reason.value)
+        await answer(update, context, escape(text), "refused", decision.reason.value)
     return None
 
 
@@ -129,12 +134,14 @@ def _tokens(update: Update) -> list[str]:
     return split_args(parts[1]) if len(parts) > 1 else []
 
 
-async def _parsed(update: Update, context: Context, parse: Callable[[list[str]], T]) -> T | None:
+async def parsed_args(
+    update: Update, context: Context, parse: Callable[[list[str]], T]
+) -> T | None:
     """The arguments, or None after telling the person what to type instead."""
     try:
         return parse(_tokens(update))
     except ArgError as exc:
-        await _reply(update, context, escape(str(exc)), "invalid", str(exc))
+        await answer(update, context, escape(str(exc)), "invalid", str(exc))
         return None
 
 
@@ -144,120 +151,120 @@ def _handle(update: Update) -> str | None:
 
 
 async def help_command(update: Update, context: Context) -> None:
-    if (person := await _allowed(update, context, Command.HELP)) is not None:
-        await _reply(update, context, replies.help_text(person))
+    if (person := await permitted(update, context, Command.HELP)) is not None:
+        await answer(update, context, replies.help_text(person))
 
 
 async def whoami_command(update: Update, context: Context) -> None:
-    if (person := await _allowed(update, context, Command.WHOAMI)) is not None:
+    if (person := await permitted(update, context, Command.WHOAMI)) is not None:
         user = update.effective_user
         assert user is not None
-        await _reply(update, context, replies.whoami_text(person, user.id, user.username))
+        await answer(update, context, replies.whoami_text(person, user.id, user.username))
 
 
 async def unknown_command(update: Update, context: Context) -> None:
-    if await _allowed(update, context, Command.HELP) is not None:
+    if await permitted(update, context, Command.HELP) is not None:
         name = escape(_command_of(update))
-        await _reply(update, context, f"{name} is not a command here; /help lists them.", "invalid")
+        await answer(update, context, f"{name} is not a command here; /help lists them.", "invalid")
 
 
 async def incidents_command(update: Update, context: Context) -> None:
-    if await _allowed(update, context, Command.INCIDENTS) is None:
+    if await permitted(update, context, Command.INCIDENTS) is None:
         return
-    if (args := await _parsed(update, context, parse_incidents)) is None:
+    if (args := await parsed_args(update, context, parse_incidents)) is None:
         return
-    page = await services.open_incidents(_svc(context), args)
+    page = await services.open_incidents(hub_services(context), args)
     query = " ".join(str(m) for m in args.matchers)
-    await _reply(update, context, replies.incidents_text(page, query))
+    await answer(update, context, replies.incidents_text(page, query))
 
 
 async def incident_command(update: Update, context: Context) -> None:
-    if await _allowed(update, context, Command.INCIDENT) is None:
+    if await permitted(update, context, Command.INCIDENT) is None:
         return
-    if (incident_id := await _parsed(update, context, parse_incident)) is None:
+    if (incident_id := await parsed_args(update, context, parse_incident)) is None:
         return
     try:
-        found = await services.incident(_svc(context), incident_id)
+        found = await services.incident(hub_services(context), incident_id)
     except NotFoundError as exc:
-        await _reply(update, context, escape(str(exc)), "failed", str(exc))
+        await answer(update, context, escape(str(exc)), "failed", str(exc))
         return
-    await _reply(update, context, replies.incident_text(found))
+    await answer(update, context, replies.incident_text(found))
 
 
 async def history_command(update: Update, context: Context) -> None:
-    if await _allowed(update, context, Command.HISTORY) is None:
+    if await permitted(update, context, Command.HISTORY) is None:
         return
-    now = _svc(context).clock()
-    if (args := await _parsed(update, context, lambda t: parse_history(t, now))) is None:
+    now = hub_services(context).clock()
+    if (args := await parsed_args(update, context, lambda t: parse_history(t, now))) is None:
         return
-    items = await services.history(_svc(context), args)
-    await _reply(update, context, replies.history_text(items, args.alertname))
+    items = await services.history(hub_services(context), args)
+    await answer(update, context, replies.history_text(items, args.alertname))
 
 
 async def stats_command(update: Update, context: Context) -> None:
-    if await _allowed(update, context, Command.STATS) is None:
+    if await permitted(update, context, Command.STATS) is None:
         return
-    now = _svc(context).clock()
-    if (since := await _parsed(update, context, lambda t: parse_stats(t, now))) is None:
+    now = hub_services(context).clock()
+    if (since := await parsed_args(update, context, lambda t: parse_stats(t, now))) is None:
         return
-    found = await services.stats(_svc(context), since)
-    await _reply(update, context, replies.stats_text(found, since))
+    found = await services.stats(hub_services(context), since)
+    await answer(update, context, replies.stats_text(found, since))
 
 
 async def ack_command(update: Update, context: Context) -> None:
-    if (person := await _allowed(update, context, Command.ACK)) is None:
+    if (person := await permitted(update, context, Command.ACK)) is None:
         return
-    if (args := await _parsed(update, context, parse_ack)) is None:
+    if (args := await parsed_args(update, context, parse_ack)) is None:
         return
     try:
         result = await services.ack(
-            _svc(context), args.incident_id, by=person.name, handle=_handle(update),
+            hub_services(context), args.incident_id, by=person.name, handle=_handle(update),
             comment=args.comment,
         )  # fmt: skip
     except AckError as exc:
-        await _reply(update, context, escape(str(exc)), "failed", str(exc))
+        await answer(update, context, escape(str(exc)), "failed", str(exc))
         return
-    await _reply(update, context, escape(replies.ack_text(result)))
+    await answer(update, context, escape(replies.ack_text(result)))
 
 
 async def silence_command(update: Update, context: Context) -> None:
-    if (person := await _allowed(update, context, Command.SILENCE)) is None:
+    if (person := await permitted(update, context, Command.SILENCE)) is None:
         return
-    if (args := await _parsed(update, context, parse_silence)) is None:
+    if (args := await parsed_args(update, context, parse_silence)) is None:
         return
     try:
-        outcome = await services.silence(_svc(context), args, by=person.name)
+        outcome = await services.silence(hub_services(context), args, by=person.name)
     except NotFoundError as exc:
-        await _reply(update, context, escape(str(exc)), "failed", str(exc))
+        await answer(update, context, escape(str(exc)), "failed", str(exc))
         return
-    await _reply(update, context, escape(replies.silence_text(outcome)))
+    await answer(update, context, escape(replies.silence_text(outcome)))
 
 
 async def unsilence_command(update: Update, context: Context) -> None:
-    if await _allowed(update, context, Command.UNSILENCE) is None:
+    if await permitted(update, context, Command.UNSILENCE) is None:
         return
-    if (silence_id := await _parsed(update, context, parse_unsilence)) is None:
+    if (silence_id := await parsed_args(update, context, parse_unsilence)) is None:
         return
     try:
-        outcome = await services.unsilence(_svc(context), silence_id)
+        outcome = await services.unsilence(hub_services(context), silence_id)
     except NotFoundError as exc:
-        await _reply(update, context, escape(str(exc)), "failed", str(exc))
+        await answer(update, context, escape(str(exc)), "failed", str(exc))
         return
-    await _reply(update, context, escape(replies.unsilence_text(outcome)))
+    await answer(update, context, escape(replies.unsilence_text(outcome)))
 
 
 async def button(update: Update, context: Context) -> None:
     """A press on a message's button: answered always, acted on only for the right role."""
     query = update.callback_query
     assert query is not None
-    svc = _svc(context)
+    svc = hub_services(context)
     try:
         data = parse_callback_data(query.data or "")
     except ValueError as exc:
         await query.answer("This button is not understood any more; /help", show_alert=True)
         await services.audit(svc, update.update_id, "refused", f"unknown_button: {exc}")
         return
-    person = await _allowed(update, context, BUTTON_COMMANDS[data.action])
+    person = await permitted(update, context, BUTTON_COMMANDS[data.action])
     if person is None:
         return
     outcome, text = await _press(svc, data, person, _handle(update))
@@ -269,15 +276,19 @@ async def _press(
     svc: BotServices, data: CallbackData, person: BotUserConfig, handle: str | None
 ) -> tuple[str, str]:
     try:
-        if data.action is CallbackAction.ACK:
-            result = await services.ack(
-                svc, data.incident_id, by=person.name, handle=handle, comment=""
-            )
-            return "done", replies.ack_text(result)
+        match data.action:
+            case CallbackAction.ACK:
+                result = await services.ack(
+                    svc, data.subject_id, by=person.name, handle=handle, comment=""
+                )
+                return "done", replies.ack_text(result)
+            case CallbackAction.RESTART:
+                row = await actions.approve(svc, svc.remediation, data.subject_id, by=person.name)
+                return "done", replies.action_text(row)
         assert data.duration is not None
-        args = SilenceArgs(data.incident_id, (), data.duration, "Silence button")
+        args = SilenceArgs(data.subject_id, (), data.duration, "Silence button")
         return "done", replies.silence_text(await services.silence(svc, args, by=person.name))
-    except (AckError, NotFoundError) as exc:
+    except (AckError, NotFoundError, ActionError) as exc:
         return "failed", str(exc)
 
 
@@ -287,7 +298,9 @@ async def on_error(update: object, context: Context) -> None:
     if not isinstance(update, Update):
         return
     try:
-        await services.audit(_svc(context), update.update_id, "failed", repr(context.error)[:500])
+        await services.audit(
+            hub_services(context), update.update_id, "failed", repr(context.error)[:500]
+        )
         text = "Something went wrong on the hub's side; it is in its log."
         if update.callback_query is not None:
             await update.callback_query.answer(text, show_alert=True)

@@ -21,6 +21,13 @@ class Command(StrEnum):
     ACK = "ack"
     SILENCE = "silence"
     UNSILENCE = "unsilence"
+    ACTIONS = "actions"
+    RESTART = "restart"
+    APPROVE = "approve"
+    REJECT = "reject"
+    PAUSE = "pause"
+    RESUME = "resume"
+    CIRCUIT_RESET = "circuit_reset"
 
 
 _RANK = {Role.VIEWER: 0, Role.RESPONDER: 1, Role.OPERATOR: 2, Role.ADMIN: 3}
@@ -34,6 +41,13 @@ NEEDS: dict[Command, Role] = {
     Command.ACK: Role.RESPONDER,
     Command.SILENCE: Role.RESPONDER,
     Command.UNSILENCE: Role.RESPONDER,
+    Command.ACTIONS: Role.VIEWER,
+    Command.RESTART: Role.OPERATOR,
+    Command.APPROVE: Role.OPERATOR,
+    Command.REJECT: Role.OPERATOR,
+    Command.PAUSE: Role.ADMIN,
+    Command.RESUME: Role.ADMIN,
+    Command.CIRCUIT_RESET: Role.ADMIN,
 }
 
 

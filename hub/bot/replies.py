@@ -11,6 +11,9 @@ from hub.bot.services import PAGE_SIZE, IncidentPage
 from hub.channels.render import format_duration_human
 from hub.config.bot import BotUserConfig
 from hub.config.types import format_duration
+from hub.remediate.lines import action_line
+from hub.remediate.model import ActionStatus
+from hub.remediate.store import ActionRow
 from hub.reports.response import ResponseStats
 from hub.service.silences import SilenceOutcome
 from hub.store.acks import AckResult
@@ -25,6 +28,13 @@ USAGE: dict[Command, str] = {
     Command.ACK: "/ack ID [comment] — acknowledge the incident's whole group",
     Command.SILENCE: "/silence ID DURATION [comment] or /silence MATCHER … DURATION [comment]",
     Command.UNSILENCE: "/unsilence SILENCE_ID — expire a silence",
+    Command.ACTIONS: "/actions — pending and recent remediation actions",
+    Command.RESTART: "/restart KIND/NAME [-n NAMESPACE] — ask a policy for a rollout restart",
+    Command.APPROVE: "/approve ACTION_ID — let a pending action run",
+    Command.REJECT: "/reject ACTION_ID — turn a pending action down",
+    Command.PAUSE: "/pause — stop all remediation until /resume",
+    Command.RESUME: "/resume — let remediation act again",
+    Command.CIRCUIT_RESET: "/circuit_reset KIND/NAME [-n NAMESPACE] — close a target's circuit",
 }
 ANSWER_LIMIT = 200  # answerCallbackQuery text
 
@@ -184,3 +194,19 @@ def unsilence_text(outcome: SilenceOutcome) -> str:
 def as_answer(text: str) -> str:
     """Fit a text into a button answer (200 characters)."""
     return text if len(text) <= ANSWER_LIMIT else text[: ANSWER_LIMIT - 1] + "…"
+
+
+def action_text(a: ActionRow) -> str:
+    """Plain text: ``Action 12: restart model-api: waiting for approval · /approve 12``."""
+    line = f"Action {a.id}: {action_line(a, None)} (policy {a.policy}, incident #{a.incident_id})"
+    if a.status is ActionStatus.PENDING_APPROVAL:
+        line += f" · /approve {a.id} or /reject {a.id}"
+    return line
+
+
+def actions_text(rows: list[ActionRow]) -> str:
+    if not rows:
+        return "No remediation actions yet."
+    lines = ["<b>Remediation actions</b> (newest first)"]
+    lines += [escape(action_text(a)) for a in rows]
+    return "\n".join(lines)

@@ -15,10 +15,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from hub.api.metrics import HubMetrics
 from hub.bot.args import HistoryArgs, IncidentsArgs, SilenceArgs
 from hub.bot.ratelimit import RateLimiter
 from hub.clock import Clock
 from hub.config.bot import TelegramBotConfig
+from hub.remediate.config import RemediationConfig
+from hub.remediate.messages import ActionEdits
 from hub.reports.response import ResponseStats, response_stats
 from hub.routing.matchers import Matcher, MatchType, all_match
 from hub.service.acks import acknowledge_group
@@ -40,6 +43,15 @@ class NotFoundError(LookupError):
 
 
 @dataclass(frozen=True)
+class Remediation:
+    """What remediation commands need besides the store: policies, metrics, message edits."""
+
+    config: RemediationConfig
+    metrics: HubMetrics
+    edits: ActionEdits
+
+
+@dataclass(frozen=True)
 class BotServices:
     """Everything the handlers reach: store, clock, silencing, the worker's wake-up, config."""
 
@@ -51,6 +63,7 @@ class BotServices:
     external_url: str
     limiter: RateLimiter
     commits: GroupCommit
+    remediation: Remediation
 
 
 @dataclass(frozen=True)

@@ -23,22 +23,26 @@ class CallbackAction(StrEnum):
 
     ACK = "ack"
     SILENCE = "silence"
+    RESTART = "restart"  # approves the pending restart action named by its id
 
 
 @dataclass(frozen=True)
 class CallbackData:
-    """A parsed button payload: the action, the incident, and (silence) for how long."""
+    """A parsed button payload: the action, its subject, and (silence) for how long.
+
+    ``subject_id`` is an incident id (ack, silence) or a remediation action id (restart).
+    """
 
     action: CallbackAction
-    incident_id: int
+    subject_id: int
     duration: timedelta | None = None
 
 
 def build_callback_data(
-    action: CallbackAction, incident_id: int, duration: timedelta | None = None
+    action: CallbackAction, subject_id: int, duration: timedelta | None = None
 ) -> str:
-    """Encode ``ack:v1:<id>`` or ``silence:v1:<id>:<duration>``; at most 64 bytes."""
-    data = f"{action.value}:{CALLBACK_VERSION}:{incident_id}"
+    """Encode ``ack:v1:<id>``, ``restart:v1:<action id>`` or ``silence:v1:<id>:<duration>``."""
+    data = f"{action.value}:{CALLBACK_VERSION}:{subject_id}"
     if action is CallbackAction.SILENCE:
         if duration is None:
             raise ValueError("a silence button needs a duration")
@@ -61,8 +65,8 @@ def parse_callback_data(data: str) -> CallbackData:
     except ValueError:
         raise ValueError(f"unknown button action {action_text[:16]!r}") from None
     if not incident.isascii() or not incident.isdigit():
-        raise ValueError("malformed incident id")
-    if action is CallbackAction.ACK:
+        raise ValueError("malformed id")
+    if action is not CallbackAction.SILENCE:
         if rest:
             raise ValueError("malformed callback data")
         return CallbackData(action, int(incident))

@@ -50,21 +50,25 @@ TELEGRAM = "telegram"
 
 
 def build_keyboard(note: Notification) -> InlineKeyboardMarkup | None:
-    """Buttons that work for this notification: Ack until acked, Silence 1h while it fires."""
+    """Buttons that work for this notification: Ack until acked, Silence 1h while it fires,
+    Restart while a remediation policy's restart waits for approval."""
     silence = InlineKeyboardButton(
         "Silence 1h",
         callback_data=build_callback_data(
             CallbackAction.SILENCE, note.incident_id, SILENCE_BUTTON_FOR
         ),
     )
-    if note.kind is NotifyKind.ACKNOWLEDGED:
-        return InlineKeyboardMarkup([[silence]])
-    if note.kind not in (NotifyKind.FIRING, NotifyKind.REMINDER):
+    if note.kind not in (NotifyKind.FIRING, NotifyKind.REMINDER, NotifyKind.ACKNOWLEDGED):
         return None
-    ack = InlineKeyboardButton(
-        "Ack", callback_data=build_callback_data(CallbackAction.ACK, note.incident_id)
-    )
-    return InlineKeyboardMarkup([[ack, silence]])
+    row = [silence]
+    if note.kind is not NotifyKind.ACKNOWLEDGED:
+        ack = build_callback_data(CallbackAction.ACK, note.incident_id)
+        row.insert(0, InlineKeyboardButton("Ack", callback_data=ack))
+    if note.restart_action_id is not None:
+        label = f"Restart {note.restart_target or ''}".strip()[:40]
+        data = build_callback_data(CallbackAction.RESTART, note.restart_action_id)
+        row.append(InlineKeyboardButton(label, callback_data=data))
+    return InlineKeyboardMarkup([row])
 
 
 def as_telegram_knows(note: Notification) -> Notification:

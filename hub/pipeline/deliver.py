@@ -20,7 +20,7 @@ from hub.pipeline.backoff import next_delay
 from hub.pipeline.enrich_stage import Enricher, to_enrichment
 from hub.pipeline.flush import load_views
 from hub.pipeline.stage import IncidentView
-from hub.remediate.messages import load_action_lines
+from hub.remediate.messages import load_action_lines, pending_restart
 from hub.store import notify_log, outbox
 from hub.store.events import add_events
 from hub.store.group_commit import GroupCommit
@@ -51,6 +51,7 @@ def build_note(
     now: datetime,
     enrichment: Enrichment,
     action_lines: tuple[str, ...] = (),
+    restart: tuple[int, str] | None = None,
 ) -> Notification:
     """The render input for one delivery row; the incidents are read fresh from the store."""
     acked = next((v for v in views if v.acked_by), None)
@@ -74,6 +75,8 @@ def build_note(
         digest_lines=tuple(payload.get("digest_lines") or ()),
         footer_text=payload.get("footer_text"),
         action_lines=action_lines,
+        restart_action_id=restart[0] if restart else None,
+        restart_target=restart[1] if restart else None,
     )
 
 
@@ -102,6 +105,7 @@ class DeliverHandler:
             views = await load_views(conn, p["incident_ids"])
             first = await notify_log.open_message(conn, ghash, *key)
             action_lines = await load_action_lines(conn, p["incident_ids"])
+            restart = await pending_restart(conn, p["incident_ids"], now)
             # An edit or a reply waits for the rows of its message queued before it (the
             # first message, earlier edits), so edits land in order.
             follows_up = p["in_place"] or p["kind"] == NotifyKind.REMINDER
@@ -122,7 +126,7 @@ class DeliverHandler:
         enrichment, events = await self._enrich(p, views, first)
         note = build_note(
             p, views, external_url=self.external_url, now=now, enrichment=enrichment,
-            action_lines=action_lines,
+            action_lines=action_lines, restart=restart,
         )  # fmt: skip
         try:
             sent = await self._send(key, channel, note, first, in_place=p["in_place"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -13,12 +14,16 @@ from hub.bot.args import (
     HistoryArgs,
     IncidentsArgs,
     SilenceArgs,
+    TargetArgs,
     parse_ack,
+    parse_action_id,
     parse_history,
     parse_incident,
     parse_incidents,
+    parse_nothing,
     parse_silence,
     parse_stats,
+    parse_target,
     parse_unsilence,
     split_args,
 )
@@ -27,6 +32,7 @@ from hub.bot.ratelimit import Bucket, take
 from hub.bot.replies import incident_text, refusal_text
 from hub.config.bot import BotUserConfig, Role
 from hub.config.loader import ConfigError, parse_config
+from hub.remediate.model import TargetKind
 from hub.reports.response import Episode, response_stats
 from hub.routing.matchers import parse_matcher
 
@@ -71,6 +77,37 @@ PERMISSIONS: list[tuple[str, Role | None, int | None, Command, Allowed | Refused
     ("responder-silence", Role.RESPONDER, CHAT, Command.SILENCE, Allowed(person(Role.RESPONDER))),
     ("operator-ack", Role.OPERATOR, CHAT, Command.ACK, Allowed(person(Role.OPERATOR))),
     ("admin-unsilence", Role.ADMIN, CHAT, Command.UNSILENCE, Allowed(person(Role.ADMIN))),
+    ("viewer-actions", Role.VIEWER, CHAT, Command.ACTIONS, Allowed(person(Role.VIEWER))),
+    (
+        "responder-restart",
+        Role.RESPONDER,
+        CHAT,
+        Command.RESTART,
+        Refused(RefusalReason.ROLE_TOO_LOW, Role.OPERATOR),
+    ),
+    (
+        "responder-approve",
+        Role.RESPONDER,
+        CHAT,
+        Command.APPROVE,
+        Refused(RefusalReason.ROLE_TOO_LOW, Role.OPERATOR),
+    ),
+    ("operator-reject", Role.OPERATOR, CHAT, Command.REJECT, Allowed(person(Role.OPERATOR))),
+    (
+        "operator-pause",
+        Role.OPERATOR,
+        CHAT,
+        Command.PAUSE,
+        Refused(RefusalReason.ROLE_TOO_LOW, Role.ADMIN),
+    ),
+    (
+        "operator-circuit-reset",
+        Role.OPERATOR,
+        CHAT,
+        Command.CIRCUIT_RESET,
+        Refused(RefusalReason.ROLE_TOO_LOW, Role.ADMIN),
+    ),
+    ("admin-resume", Role.ADMIN, CHAT, Command.RESUME, Allowed(person(Role.ADMIN))),
 ]
 
 
@@ -140,6 +177,49 @@ ARGS: list[tuple[str, Any, str, Any]] = [
     ),
     ("incidents-word", parse_incidents, "critical", "'critical' is not a matcher"),
     ("incidents-page-0", parse_incidents, "0", "pages count from 1"),
+    (
+        "target",
+        partial(parse_target, command="restart"),
+        "deployment/model-api -n prod",
+        TargetArgs(TargetKind.DEPLOYMENT, "model-api", "prod"),
+    ),
+    (
+        "target-short-kind",
+        partial(parse_target, command="restart"),
+        "sts/db",
+        TargetArgs(TargetKind.STATEFUL_SET, "db", None),
+    ),
+    (
+        "target-no-kind",
+        partial(parse_target, command="restart"),
+        "model-api",
+        "which workload? /restart deployment/model-api -n prod",
+    ),
+    (
+        "target-bad-kind",
+        partial(parse_target, command="restart"),
+        "pod/x",
+        "kind is deployment, statefulset or daemonset",
+    ),
+    (
+        "target-bad-name",
+        partial(parse_target, command="restart"),
+        "deployment/Model_API",
+        "name 'Model_API' must be lower-case",
+    ),
+    (
+        "target-n-without-namespace",
+        partial(parse_target, command="restart"),
+        "deployment/x -n",
+        "-n needs a namespace",
+    ),
+    (
+        "action-id",
+        partial(parse_action_id, command="approve"),
+        "x",
+        "action id is a number: /approve 12",
+    ),
+    ("pause-extra", partial(parse_nothing, command="pause"), "now", "/pause takes no arguments"),
 ]
 
 

@@ -192,6 +192,20 @@ def test_callback_data_round_trip_and_size() -> None:
     assert silence == f"silence:v1:{2**63 - 1}:1h"
     assert len(silence.encode()) <= 64
     assert parse_callback_data(silence) == CallbackData(CallbackAction.SILENCE, 2**63 - 1, hour)
+    restart = build_callback_data(CallbackAction.RESTART, 12)
+    assert restart == "restart:v1:12"
+    assert parse_callback_data(restart) == CallbackData(CallbackAction.RESTART, 12)
+
+
+async def test_restart_button_while_a_restart_waits(
+    channel: TelegramChannel, fake_telegram: FakeTelegram
+) -> None:
+    note = make_note(restart_action_id=12, restart_target="model-api")
+    await channel.send(note)
+    [call] = fake_telegram.calls_to("sendMessage")
+    assert _buttons(call.params["reply_markup"]) == [
+        "ack:v1:1042", "silence:v1:1042:1h", "restart:v1:12",
+    ]  # fmt: skip
 
 
 async def test_no_buttons_where_the_bot_does_not_answer(fake_telegram: FakeTelegram) -> None:
@@ -228,6 +242,7 @@ async def test_ack_names_the_telegram_handle(
         "silence:v1:1:0s",
         "silence:v1:1:30d",
         "ack:v1:1:1h",
+        "restart:v1:1:1h",
     ],
     ids=[
         "old-version",
@@ -242,6 +257,7 @@ async def test_ack_names_the_telegram_handle(
         "silence-zero",
         "silence-too-long",
         "ack-with-duration",
+        "restart-with-duration",
     ],
 )
 def test_parse_callback_data_refuses(data: str) -> None:
