@@ -68,7 +68,7 @@ async def test_silence_button_silences_the_group_for_an_hour(bot: BotRig) -> Non
 async def test_unknown_or_old_buttons_are_refused_explicitly(bot: BotRig) -> None:
     await bot.post(pod_group(1))
     message = await bot.alert_message()
-    for data in ("restart:v1:5", "ack:v0:5", "garbage"):
+    for data in ("reboot:v1:5", "ack:v0:5", "garbage"):
         answer = await bot.press(RESPONDER, message, data)
         assert answer["text"] == "This button is not understood any more; /help"
 
