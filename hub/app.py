@@ -24,7 +24,10 @@ from hub.api.silences import (
     get_silence_handler,
     list_silences_handler,
 )
+from hub.api.telegram import bot_ctx, telegram_webhook_handler
+from hub.bot.runner import WEBHOOK_PATH
 from hub.clock import Clock, utc_now
+from hub.config.bot import BotMode
 from hub.config.models import HubConfig
 from hub.delivery import delivery_ctx
 from hub.enrich.runbook_routes import add_runbook_routes
@@ -50,6 +53,7 @@ AUTH_RULES = AuthRules(
         "/readyz": PUBLIC,
         "/metrics": PUBLIC,
         "/runbooks": PUBLIC,
+        WEBHOOK_PATH: PUBLIC,  # Telegram sends its secret header instead; the handler checks it
     }
 )
 
@@ -114,6 +118,7 @@ def create_app(
     app.cleanup_ctx.append(kube_ctx)
     app.cleanup_ctx.append(delivery_ctx)
     app.cleanup_ctx.append(alertmanager_ctx)
+    app.cleanup_ctx.append(bot_ctx)
     app.router.add_post(INTAKE_PATH, receive_alertmanager)
     app.router.add_get("/api/v1/incidents", list_incidents_handler)
     app.router.add_get("/api/v1/incidents/{id}", get_incident_handler)
@@ -128,6 +133,9 @@ def create_app(
     app.router.add_get("/metrics", metrics_handler)
     app.router.add_post("/-/reload", reload_handler)
     add_runbook_routes(app, RUNBOOKS)
+    bot = config.telegram_bot
+    if bot is not None and bot.mode is BotMode.WEBHOOK:
+        app.router.add_post(WEBHOOK_PATH, telegram_webhook_handler)
     add_action_routes(app)
     AUTH_RULES.check_covered(app.router)
     return app

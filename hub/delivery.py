@@ -15,6 +15,7 @@ from aiohttp import web
 from hub.api.keys import CLOCK, CONFIG, ENGINE, KUBE, METRICS, RELOADER, RUNBOOKS, WORKER
 from hub.channels.base import Channel
 from hub.channels.registry import build_channels
+from hub.config.bot import TelegramBotConfig
 from hub.config.models import HubConfig
 from hub.enrich.runbooks import RunbookIndexHolder
 from hub.pipeline.build import build_handlers
@@ -31,11 +32,15 @@ def _wire(
     config: HubConfig,
     runbooks: RunbookIndexHolder,
     session: aiohttp.ClientSession,
+    bot: TelegramBotConfig | None,
 ) -> tuple[dict[str, RowHandler], list[Channel]]:
-    """The outbox handlers for one config, and the channels they send through."""
+    """The outbox handlers for one config, and the channels they send through.
+
+    ``bot`` is the bot started with the process (restart-only): buttons go where it answers.
+    """
     channels: dict[ChannelKey, Channel] = {}
     for receiver in config.receivers:
-        for key, channel in build_channels(receiver, external_url=config.external_url):
+        for key, channel in build_channels(receiver, external_url=config.external_url, bot=bot):
             channels[(receiver.name, key)] = channel
     enricher = HubEnricher(config, runbooks, session)
     handlers = build_handlers(
@@ -54,7 +59,7 @@ async def delivery_ctx(app: web.Application) -> AsyncIterator[None]:
     app[RUNBOOKS] = runbooks
     async with AsyncExitStack() as stack:
         session = await stack.enter_async_context(aiohttp.ClientSession())
-        built, channels = _wire(app, config, runbooks, session)
+        built, channels = _wire(app, config, runbooks, session, config.telegram_bot)
         handlers = LiveMapping(built)
         every_channel = list(channels)  # closing is idempotent: at exit, close them all
         retired: set[asyncio.Task[None]] = set()
@@ -64,7 +69,7 @@ async def delivery_ctx(app: web.Application) -> AsyncIterator[None]:
         async def apply(new: HubConfig) -> None:
             """A reload: the next rows use the new handlers; the old channels close later."""
             nonlocal channels
-            fresh_handlers, fresh = _wire(app, new, runbooks, session)
+            fresh_handlers, fresh = _wire(app, new, runbooks, session, config.telegram_bot)
             handlers.swap(fresh_handlers)
             old, channels = channels, fresh
             every_channel.extend(fresh)

@@ -34,6 +34,7 @@ RESTART_ONLY = (
     "delivery",
     "alertmanager",
     "runbooks_dir",
+    "telegram_bot",
 )
 """Sections read once at start-up: a reload that changes them says a restart is needed."""
 

@@ -1,4 +1,4 @@
-"""``POST /api/v1/incidents/{id}/ack``: a human takes the incident."""
+"""``POST /api/v1/incidents/{id}/ack``: a human takes the incident and the rest of its group."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from hub.api.errors import json_error
 from hub.api.keys import CLOCK, ENGINE, WORKER
 from hub.api.text import NoNul
 from hub.intake.handler import validation_details
-from hub.store.acks import AckError, acknowledge
+from hub.service.acks import acknowledge_group
+from hub.store.acks import AckError
 
 
 class AckRequest(BaseModel):
@@ -33,12 +34,18 @@ async def ack_handler(request: web.Request) -> web.Response:
     except ValidationError as exc:
         return json_error(422, "invalid acknowledgement", details=validation_details(exc))
     try:
-        async with app[ENGINE].begin() as conn:
-            result = await acknowledge(conn, int(raw_id), body.by, body.comment, app[CLOCK]())
+        result = await acknowledge_group(
+            app[ENGINE], int(raw_id), by=body.by, comment=body.comment, now=app[CLOCK]()
+        )
     except AckError as exc:
         return json_error(exc.status, str(exc))
     if WORKER in app:
         app[WORKER].wake()
     return web.json_response(
-        {"id": result.incident_id, "status": "acknowledged", "already": result.already}
+        {
+            "id": result.incident_id,
+            "status": "acknowledged",
+            "already": result.already,
+            "acknowledged_ids": list(result.acked_ids),
+        }
     )

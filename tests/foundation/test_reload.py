@@ -151,9 +151,10 @@ async def test_reload_without_a_config_file_is_refused(db_url: str) -> None:
         ({"inhibit_rules": [{"equal": ["namespace"]}]}, ["inhibit_rules"], []),
         ({"server": {"listen": "127.0.0.1:9999"}}, ["server"], ["server"]),
         ({"fatigue": {"group_window": "5s"}}, ["fatigue"], ["fatigue.group_window"]),
+        ({"telegram_bot": {"bot_token": "1:x"}}, ["telegram_bot"], ["telegram_bot"]),
         ({}, [], []),
     ],
-    ids=["reloadable", "restart-only", "group-window", "unchanged"],
+    ids=["reloadable", "restart-only", "group-window", "bot", "unchanged"],
 )
 def test_summary_names_changes_and_restarts(
     change: dict[str, Any], changed: list[str], restart: list[str]
