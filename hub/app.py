@@ -27,7 +27,10 @@ from hub.api.silences import (
     list_silences_handler,
 )
 from hub.api.stats import stats_handler
+from hub.api.telegram import bot_ctx, telegram_webhook_handler
+from hub.bot.runner import WEBHOOK_PATH
 from hub.clock import Clock, utc_now
+from hub.config.bot import BotMode
 from hub.config.models import HubConfig
 from hub.delivery import delivery_ctx
 from hub.enrich.runbook_routes import add_runbook_routes
@@ -63,6 +66,7 @@ AUTH_RULES = AuthRules(
         "/incidents": PUBLIC,
         "/stats": PUBLIC,
         "/static": PUBLIC,
+        WEBHOOK_PATH: PUBLIC,  # Telegram sends its secret header instead; the handler checks it
     }
 )
 
@@ -127,6 +131,7 @@ def create_app(
     app.cleanup_ctx.append(kube_ctx)
     app.cleanup_ctx.append(delivery_ctx)
     app.cleanup_ctx.append(alertmanager_ctx)
+    app.cleanup_ctx.append(bot_ctx)
     app.router.add_post(INTAKE_PATH, receive_alertmanager)
     app.router.add_get("/api/v1/incidents", list_incidents_handler)
     app.router.add_get("/api/v1/incidents/{id}", get_incident_handler)
@@ -144,6 +149,9 @@ def create_app(
     app.router.add_post("/-/reload", reload_handler)
     app.router.add_get("/openapi.json", openapi_handler)
     add_runbook_routes(app, RUNBOOKS)
+    bot = config.telegram_bot
+    if bot is not None and bot.mode is BotMode.WEBHOOK:
+        app.router.add_post(WEBHOOK_PATH, telegram_webhook_handler)
     add_action_routes(app)
     add_web_routes(app)
     AUTH_RULES.check_covered(app.router)

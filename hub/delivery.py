@@ -25,6 +25,7 @@ from hub.api.keys import (
 )
 from hub.channels.base import Channel
 from hub.channels.registry import build_channels
+from hub.config.bot import TelegramBotConfig
 from hub.config.models import HubConfig
 from hub.enrich.runbooks import RunbookIndexHolder
 from hub.pipeline.build import build_handlers
@@ -41,11 +42,15 @@ def _wire(
     config: HubConfig,
     runbooks: RunbookIndexHolder,
     session: aiohttp.ClientSession,
+    bot: TelegramBotConfig | None,
 ) -> tuple[dict[str, RowHandler], list[Channel], HubEnricher]:
-    """The outbox handlers for one config, the channels they send through, its enricher."""
+    """The outbox handlers for one config, the channels they send through, its enricher.
+
+    ``bot`` is the bot started with the process (restart-only): buttons go where it answers.
+    """
     channels: dict[ChannelKey, Channel] = {}
     for receiver in config.receivers:
-        for key, channel in build_channels(receiver, external_url=config.external_url):
+        for key, channel in build_channels(receiver, external_url=config.external_url, bot=bot):
             channels[(receiver.name, key)] = channel
     enricher = HubEnricher(config, runbooks, session, app[METRICS])
     handlers = build_handlers(
@@ -64,7 +69,7 @@ async def delivery_ctx(app: web.Application) -> AsyncIterator[None]:
     app[RUNBOOKS] = runbooks
     async with AsyncExitStack() as stack:
         session = await stack.enter_async_context(aiohttp.ClientSession())
-        built, channels, enricher = _wire(app, config, runbooks, session)
+        built, channels, enricher = _wire(app, config, runbooks, session, config.telegram_bot)
         handlers = LiveMapping(built)
         live_enricher = app[ENRICHER] = LiveEnricher(enricher)  # the pages and post-mortems
         every_channel = list(channels)  # closing is idempotent: at exit, close them all
@@ -75,7 +80,9 @@ async def delivery_ctx(app: web.Application) -> AsyncIterator[None]:
         async def apply(new: HubConfig) -> None:
             """A reload: the next rows use the new handlers; the old channels close later."""
             nonlocal channels
-            fresh_handlers, fresh, live_enricher.current = _wire(app, new, runbooks, session)
+            fresh_handlers, fresh, live_enricher.current = _wire(
+                app, new, runbooks, session, config.telegram_bot
+            )
             handlers.swap(fresh_handlers)
             old, channels = channels, fresh
             every_channel.extend(fresh)

@@ -35,6 +35,7 @@ RESTART_ONLY = (
     "alertmanager",
     "runbooks_dir",
     "kubernetes",
+    "telegram_bot",
 )
 """Sections read once at start-up: a reload that changes them says a restart is needed."""
 

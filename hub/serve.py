@@ -61,7 +61,9 @@ async def upgrade_database(cfg: DatabaseConfig) -> str:
 
 
 def _register_secrets(cfg: HubConfig) -> None:
-    for token in (cfg.intake.token, cfg.api.token):
+    bot = cfg.telegram_bot
+    bot_secrets = (bot.bot_token, bot.webhook_secret) if bot else ()
+    for token in (cfg.intake.token, cfg.api.token, *bot_secrets):
         if token is not None:
             register_secret(token.get_secret_value())
     url = make_url(cfg.database.url)

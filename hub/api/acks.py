@@ -1,4 +1,4 @@
-"""``POST /api/v1/incidents/{id}/ack``: a human takes the incident."""
+"""``POST /api/v1/incidents/{id}/ack``: a human takes the incident and the rest of its group."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from hub.api.errors import json_error
 from hub.api.keys import CLOCK, ENGINE, WORKER
 from hub.api.text import NoNul
 from hub.intake.handler import validation_details
-from hub.store.acks import AckError, AckResult, acknowledge
+from hub.service.acks import acknowledge_group
+from hub.store.acks import AckError, AckResult
 
 
 class AckRequest(BaseModel):
@@ -25,8 +26,9 @@ class AckRequest(BaseModel):
 
 async def ack_incident(app: web.Application, incident_id: int, by: str, comment: str) -> AckResult:
     """Acknowledge in one transaction and wake the worker to edit the messages (API and pages)."""
-    async with app[ENGINE].begin() as conn:
-        result = await acknowledge(conn, incident_id, by, comment, app[CLOCK]())
+    result = await acknowledge_group(
+        app[ENGINE], incident_id, by=by, comment=comment, now=app[CLOCK]()
+    )
     if WORKER in app:
         app[WORKER].wake()
     return result
@@ -46,5 +48,10 @@ async def ack_handler(request: web.Request) -> web.Response:
     except AckError as exc:
         return json_error(exc.status, str(exc))
     return web.json_response(
-        {"id": result.incident_id, "status": "acknowledged", "already": result.already}
+        {
+            "id": result.incident_id,
+            "status": "acknowledged",
+            "already": result.already,
+            "acknowledged_ids": list(result.acked_ids),
+        }
     )

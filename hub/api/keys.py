@@ -6,6 +6,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.alertmanager_client import AlertmanagerClient
+from hub.bot.runner import BotRunner
 from hub.clock import Clock
 from hub.config.models import HubConfig
 from hub.enrich.runbooks import RunbookIndexHolder
@@ -25,5 +26,6 @@ WORKER = web.AppKey("worker", OutboxWorker)
 ALERTMANAGER = web.AppKey("alertmanager", AlertmanagerClient)  # set only when configured
 RUNBOOKS = web.AppKey("runbooks", RunbookIndexHolder)
 RELOADER = web.AppKey("reloader", ConfigReloader)
+BOT = web.AppKey("bot", BotRunner)  # set only when telegram_bot is configured
 KUBE = web.AppKey("kube", KubeExecutor)  # set only when remediation has policies and access
 ENRICHER = web.AppKey("enricher", LiveEnricher)  # the pages and post-mortems add the same context

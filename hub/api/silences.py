@@ -1,15 +1,13 @@
 """``/api/v1/silences``: create, list, read and expire silences; mirrored into Alertmanager.
 
-The hub's silence is the record. Alertmanager's copy (when ``alertmanager.url`` is set) is
-a courtesy that makes the source go quiet too: if Alertmanager cannot be reached the hub
-silence still stands, its ``alertmanager_id`` stays null and the answer carries a warning.
+The work is ``hub.service.silences`` (the bot does the same); if Alertmanager cannot be
+reached the hub silence still stands and the answer carries a warning.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -28,23 +26,14 @@ from pydantic import (
     field_validator,
 )
 
-from hub.alertmanager_client import AlertmanagerClient, AlertmanagerError, PostableSilence
+from hub.alertmanager_client import AlertmanagerClient
 from hub.api.errors import json_error
 from hub.api.keys import ALERTMANAGER, CLOCK, CONFIG, ENGINE, WORKER
 from hub.api.text import NoNul, refuse_nul
 from hub.intake.handler import validation_details
-from hub.pipeline.silence import schedule_expired_now, schedule_lifecycle
 from hub.routing.matchers import Matcher, parse_matcher
-from hub.store.silences import (
-    NewSilence,
-    Silence,
-    SilenceState,
-    expire_silence,
-    get_silence,
-    insert_silence,
-    list_silences,
-    set_alertmanager_id,
-)
+from hub.service.silences import Silencer, create_silence, expire_silence_now
+from hub.store.silences import NewSilence, SilenceState, get_silence, list_silences
 
 log = logging.getLogger(__name__)
 
@@ -133,31 +122,15 @@ async def create_silence_handler(request: web.Request) -> web.Response:
         if any(err["type"] == "json_invalid" for err in exc.errors()):
             return json_error(400, "body is not valid JSON", details=validation_details(exc))
         return json_error(422, "invalid silence", details=validation_details(exc))
-    warning = app[CONFIG].fatigue.silence_expiry_warning
-    async with app[ENGINE].begin() as conn:
-        silence = await insert_silence(conn, body.to_new(now), now)
-        await schedule_lifecycle(conn, silence, now, warning)
+    outcome = await create_silence(silencer(app), body.to_new(now), now)
     _wake(app)
-    silence, warnings = await _mirror_create(app, silence, now)
-    return web.json_response({**silence.to_json(now), "warnings": warnings}, status=201)
+    json = {**outcome.silence.to_json(now), "warnings": list(outcome.warnings)}
+    return web.json_response(json, status=201)
 
 
-async def _mirror_create(
-    app: web.Application, silence: Silence, now: datetime
-) -> tuple[Silence, list[str]]:
-    if ALERTMANAGER not in app:
-        return silence, []
-    postable = PostableSilence(
-        silence.matchers, silence.starts_at, silence.ends_at, silence.created_by, silence.comment
-    )
-    try:
-        am_id = await app[ALERTMANAGER].create_silence(postable)
-    except AlertmanagerError as exc:
-        log.warning("alertmanager_silence_failed", extra={"silence": silence.id, "error": str(exc)})
-        return silence, [f"alertmanager: silence not created there: {exc}"]
-    async with app[ENGINE].begin() as conn:
-        await set_alertmanager_id(conn, silence.id, am_id, now)
-    return replace(silence, alertmanager_id=am_id, updated_at=now), []
+def silencer(app: web.Application) -> Silencer:
+    """The silencing service over this app's store and Alertmanager link."""
+    return Silencer(app[ENGINE], app.get(ALERTMANAGER), app[CONFIG].fatigue.silence_expiry_warning)
 
 
 async def list_silences_handler(request: web.Request) -> web.Response:
@@ -189,26 +162,8 @@ async def delete_silence_handler(request: web.Request) -> web.Response:
     if isinstance(silence_id := _silence_id(request), web.Response):
         return silence_id
     now = app[CLOCK]()
-    async with app[ENGINE].begin() as conn:
-        silence = await get_silence(conn, silence_id)
-        if silence is not None and silence.state_at(now) is not SilenceState.EXPIRED:
-            silence = await expire_silence(conn, silence_id, now)
-            if silence is not None:
-                await schedule_expired_now(conn, silence)
-    if silence is None:
+    outcome = await expire_silence_now(silencer(app), silence_id, now)
+    if outcome is None:
         return json_error(404, f"silence {silence_id} not found")
     _wake(app)
-    warnings = await _mirror_expire(app, silence, now)
-    return web.json_response({**silence.to_json(now), "warnings": warnings})
-
-
-async def _mirror_expire(app: web.Application, silence: Silence, now: datetime) -> list[str]:
-    """Expire Alertmanager's copy unless it has run out on its own already."""
-    if ALERTMANAGER not in app or silence.alertmanager_id is None or silence.ends_at <= now:
-        return []
-    try:
-        await app[ALERTMANAGER].expire_silence(silence.alertmanager_id)
-    except AlertmanagerError as exc:
-        log.warning("alertmanager_expire_failed", extra={"silence": silence.id, "error": str(exc)})
-        return [f"alertmanager: silence {silence.alertmanager_id} not expired there: {exc}"]
-    return []
+    return web.json_response({**outcome.silence.to_json(now), "warnings": list(outcome.warnings)})

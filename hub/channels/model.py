@@ -90,7 +90,7 @@ class Notification:
     enrichment: Enrichment = field(default_factory=Enrichment)
     digest_lines: tuple[str, ...] = ()
     reason_text: str | None = None
-    show_restart: bool = False
+    restart_action_id: int | None = None  # a pending restart the Restart button approves
     footer_text: str | None = None  # digest: "Nothing critical was held. /incidents to list them."
     restart_target: str | None = None  # label of the Restart button, e.g. "model-api"
     action_lines: tuple[str, ...] = ()  # remediation: what is proposed or done, one line each

@@ -6,6 +6,7 @@ from hub.channels.base import Channel
 from hub.channels.email import EmailChannel
 from hub.channels.slack import SlackChannel
 from hub.channels.telegram import TelegramChannel
+from hub.config.bot import TelegramBotConfig
 from hub.config.receivers import ReceiverConfig
 
 
@@ -18,15 +19,20 @@ def channel_keys(receiver: ReceiverConfig) -> list[str]:
     ]
 
 
-def build_channels(receiver: ReceiverConfig, *, external_url: str) -> list[tuple[str, Channel]]:
+def build_channels(
+    receiver: ReceiverConfig, *, external_url: str, bot: TelegramBotConfig | None = None
+) -> list[tuple[str, Channel]]:
     """Build every channel of a receiver, keyed ``telegram[0]``, ``email[1]``, ``slack[0]``.
 
-    Keys are stable for a given config, so sent-message records survive restarts.
+    Keys are stable for a given config, so sent-message records survive restarts. Telegram
+    messages carry buttons only where the hub's bot receives and accepts the presses.
     """
     url = external_url.rstrip("/")
     channels: list[tuple[str, Channel]] = []
     for i, telegram in enumerate(receiver.telegram_configs):
-        channels.append((f"telegram[{i}]", TelegramChannel(telegram, external_url=url)))
+        buttons = bot is not None and bot.answers_buttons_of(telegram)
+        channel = TelegramChannel(telegram, external_url=url, buttons=buttons)
+        channels.append((f"telegram[{i}]", channel))
     for i, email in enumerate(receiver.email_configs):
         channels.append((f"email[{i}]", EmailChannel(email, external_url=url)))
     for i, slack in enumerate(receiver.slack_configs):

@@ -160,7 +160,16 @@ def _since(note: Notification, total: int) -> tuple[str, str]:
     since = f"{clock_time(start, note.tz)} {zone_label(start, note.tz)}"
     noun = "alert" if total == 1 else "alerts"
     age = format_duration_human(note.now - start)
-    return since, f"since {since} ({age}) · {total} {noun} in this group"
+    resolved = _resolved_part(note, total)
+    return since, f"since {since} ({age}) · {total} {noun} in this group{resolved}"
+
+
+def _resolved_part(note: Notification, total: int) -> str:
+    """`` · 5 of 10 resolved`` while part of the group has resolved and the rest fires."""
+    resolved = sum(1 for a in note.alerts if a.status == "resolved")
+    if not resolved or note.kind is NotifyKind.RESOLVED:
+        return ""
+    return f" · {resolved} of {total} resolved"
 
 
 def _log_lines(note: Notification) -> tuple[str, ...]:

@@ -108,31 +108,6 @@ def _links_block(view: MessageView) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(links)}]}
 
 
-def _actions_block(note: Notification) -> dict[str, Any] | None:
-    if note.kind not in (NotifyKind.FIRING, NotifyKind.REMINDER):
-        return None
-    buttons: list[dict[str, Any]] = [
-        {
-            "type": "button",
-            "action_id": "ack",
-            "text": {"type": "plain_text", "text": "Acknowledge"},
-            "value": f"ack:v1:{note.incident_id}",
-            "style": "primary",
-        }
-    ]
-    if note.show_restart:
-        label = f"Restart {note.restart_target}" if note.restart_target else "Restart"
-        buttons.append(
-            {
-                "type": "button",
-                "action_id": "restart",
-                "text": {"type": "plain_text", "text": _clip(label, 75)},
-                "value": f"restart:v1:{note.incident_id}",
-            }
-        )
-    return {"type": "actions", "elements": buttons}
-
-
 def build_blocks(note: Notification) -> list[dict[str, Any]]:
     """Block Kit for a notification, every piece within Slack's limits."""
     view = build_view(note, channel=SLACK)
@@ -158,8 +133,7 @@ def build_blocks(note: Notification) -> list[dict[str, Any]]:
         blocks.append(_fields_block(view))
         blocks.append(_section(_alert_list(view)))
         blocks.append(_logs_block(view))
-    blocks.append(_links_block(view))
-    blocks.append(_actions_block(note))
+    blocks.append(_links_block(view))  # no buttons: Slack presses have no endpoint here
     return [b for b in blocks if b][:MAX_BLOCKS]
 
 

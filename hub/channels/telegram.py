@@ -1,13 +1,11 @@
-"""Telegram adapter: HTML messages with an Ack button, edited in place on ack and resolve."""
+"""Telegram adapter: HTML messages with Ack and Silence buttons, edited in place on changes."""
 
 from __future__ import annotations
 
 import asyncio
 import warnings
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import timedelta
-from enum import StrEnum
 from typing import TypeVar
 
 from telegram import (
@@ -31,6 +29,11 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
+from hub.channels.callbacks import (
+    SILENCE_BUTTON_FOR,
+    CallbackAction,
+    build_callback_data,
+)
 from hub.channels.errors import DeliveryError, FailureReason, scrub
 from hub.channels.fit import cut_plain, html_to_plain, utf16_len
 from hub.channels.model import Notification
@@ -40,66 +43,31 @@ from hub.model.notify import NotifyKind, SentMessage
 
 T = TypeVar("T")
 
-CALLBACK_VERSION = "v1"
-_CALLBACK_MAX_BYTES = 64
 # NetworkError messages PTB writes when no HTTP answer arrived at all.
 _TRANSPORT_PREFIXES = ("httpx.", "Unknown error in HTTP implementation")
 _CONNECTION_POOL_SIZE = 16  # at least the default delivery.per_channel_concurrency (8)
-
-
-class CallbackAction(StrEnum):
-    """What an inline button asks the hub to do."""
-
-    ACK = "ack"
-    RESTART = "restart"
-
-
-@dataclass(frozen=True)
-class CallbackData:
-    """A parsed ``<action>:v1:<incident_id>`` button payload."""
-
-    action: CallbackAction
-    incident_id: int
-
-
-def build_callback_data(action: CallbackAction, incident_id: int) -> str:
-    """Encode a button payload: short, versioned, at most 64 bytes."""
-    data = f"{action.value}:{CALLBACK_VERSION}:{incident_id}"
-    if len(data.encode()) > _CALLBACK_MAX_BYTES:
-        raise ValueError("callback data longer than 64 bytes")
-    return data
-
-
-def parse_callback_data(data: str) -> CallbackData:
-    """Decode a button payload; raise ``ValueError`` for unknown, old or malformed data."""
-    parts = data.split(":")
-    if len(data.encode()) > _CALLBACK_MAX_BYTES or len(parts) != 3:
-        raise ValueError("malformed callback data")
-    action, version, incident = parts
-    if version != CALLBACK_VERSION:
-        raise ValueError(f"unsupported callback version {version[:8]!r}")
-    if not incident.isascii() or not incident.isdigit():
-        raise ValueError("malformed incident id")
-    return CallbackData(CallbackAction(action), int(incident))
+TELEGRAM = "telegram"
 
 
 def build_keyboard(note: Notification) -> InlineKeyboardMarkup | None:
-    """Buttons that would work for this notification: Ack until acked, Restart if allowed."""
-    if note.kind not in (NotifyKind.FIRING, NotifyKind.REMINDER):
+    """Buttons that work for this notification: Ack until acked, Silence 1h while it fires,
+    Restart while a remediation policy's restart waits for approval."""
+    silence = InlineKeyboardButton(
+        "Silence 1h",
+        callback_data=build_callback_data(
+            CallbackAction.SILENCE, note.incident_id, SILENCE_BUTTON_FOR
+        ),
+    )
+    if note.kind not in (NotifyKind.FIRING, NotifyKind.REMINDER, NotifyKind.ACKNOWLEDGED):
         return None
-    row = [
-        InlineKeyboardButton(
-            "Acknowledge", callback_data=build_callback_data(CallbackAction.ACK, note.incident_id)
-        )
-    ]
-    if note.show_restart:
-        label = f"Restart {note.restart_target}" if note.restart_target else "Restart"
-        row.append(
-            InlineKeyboardButton(
-                label[:40],
-                callback_data=build_callback_data(CallbackAction.RESTART, note.incident_id),
-            )
-        )
+    row = [silence]
+    if note.kind is not NotifyKind.ACKNOWLEDGED:
+        ack = build_callback_data(CallbackAction.ACK, note.incident_id)
+        row.insert(0, InlineKeyboardButton("Ack", callback_data=ack))
+    if note.restart_action_id is not None:
+        label = f"Restart {note.restart_target or ''}".strip()[:40]
+        data = build_callback_data(CallbackAction.RESTART, note.restart_action_id)
+        row.append(InlineKeyboardButton(label, callback_data=data))
     return InlineKeyboardMarkup([row])
 
 
@@ -146,9 +114,9 @@ def _is_not_modified(exc: DeliveryError) -> bool:
 class TelegramChannel:
     """Sends to one chat (or forum topic) through the Bot API."""
 
-    kind = "telegram"
+    kind = TELEGRAM
 
-    def __init__(self, config: TelegramConfig, *, external_url: str) -> None:
+    def __init__(self, config: TelegramConfig, *, external_url: str, buttons: bool = False) -> None:
         if config.bot_token is None:
             raise ValueError("telegram: bot_token is not set")
         self._config = config
@@ -166,6 +134,7 @@ class TelegramChannel:
         self._bot = Bot(self._token, base_url=f"{config.api_url}/bot", request=request)
         self._template = load_template("telegram.html.j2", TemplateFormat.HTML, config.template)
         self._external_url = external_url
+        self._buttons = buttons
         self._init_lock = asyncio.Lock()
         self._ready = False
 
@@ -189,7 +158,7 @@ class TelegramChannel:
                 chat_id=self._config.chat_id,
                 message_id=int(first.message_id),
                 parse_mode=parse_mode,
-                reply_markup=build_keyboard(note),
+                reply_markup=build_keyboard(note) if self._buttons else None,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
 
@@ -217,7 +186,7 @@ class TelegramChannel:
                 parse_mode=parse_mode,
                 message_thread_id=self._config.message_thread_id,
                 disable_notification=quiet,
-                reply_markup=build_keyboard(note),
+                reply_markup=build_keyboard(note) if self._buttons else None,
                 reply_parameters=(
                     ReplyParameters(reply_to, allow_sending_without_reply=True)
                     if reply_to is not None

@@ -16,7 +16,9 @@ from hub.config.lint import delivery_warnings, unknown_key_message
 from hub.config.models import HubConfig
 
 _VAR_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-SECRET_KEYS = frozenset({"bot_token", "auth_password", "token", "password", "bearer_token"})
+SECRET_KEYS = frozenset(
+    {"bot_token", "auth_password", "token", "password", "bearer_token", "webhook_secret"}
+)
 ENV_OVERRIDES: Mapping[str, tuple[str, str]] = {
     "ALERTHUB_LISTEN": ("server", "listen"),
     "ALERTHUB_DATABASE_URL": ("database", "url"),

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from hub.config.bot import TelegramBotConfig
 from hub.config.enrich import GrafanaConfig, LokiConfig
 from hub.config.fatigue import FatigueConfig
 from hub.config.receivers import ReceiverConfig
@@ -126,6 +127,7 @@ class HubConfig(StrictModel):
     fatigue: FatigueConfig = FatigueConfig()
     alertmanager: AlertmanagerLinkConfig | None = None
     reports: ReportsConfig = ReportsConfig()
+    telegram_bot: TelegramBotConfig | None = None
     kubernetes: KubernetesConfig = KubernetesConfig()
     remediation: RemediationConfig = RemediationConfig()
 
@@ -146,6 +148,10 @@ class HubConfig(StrictModel):
                 "api.token: no API token; set ALERTHUB_API_TOKEN or api.allow_unauthenticated: true"
             )
         self._check_receivers()
+        if self.telegram_bot is not None and (
+            problems := self.telegram_bot.problems("telegram_bot")
+        ):
+            raise ValueError("; ".join(problems))
         return self
 
     def _check_receivers(self) -> None:

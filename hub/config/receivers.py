@@ -22,7 +22,7 @@ class _ReceiverPartConfig(StrictModel):
     )
 
 
-def _check_secret_pair(
+def check_secret_pair(
     secret: SecretStr | None, path: str | None, field: str, *, required: bool
 ) -> None:
     """Refuse both or (when required) neither of ``field`` and ``field_file``; check the file."""
@@ -34,7 +34,7 @@ def _check_secret_pair(
         read_secret_file(path, f"{field}_file")
 
 
-def _resolve_secret_file(model: StrictModel, field: str) -> None:
+def resolve_secret_file(model: StrictModel, field: str) -> None:
     """Load ``field_file`` into ``field`` once validated (models are frozen, hence setattr)."""
     path = getattr(model, f"{field}_file")
     if path is not None and getattr(model, field) is None:
@@ -56,7 +56,7 @@ class TelegramConfig(_ReceiverPartConfig):
     @field_validator("bot_token_file")
     @classmethod
     def _one_token(cls, value: str | None, info: ValidationInfo) -> str | None:
-        _check_secret_pair(info.data.get("bot_token"), value, "bot_token", required=True)
+        check_secret_pair(info.data.get("bot_token"), value, "bot_token", required=True)
         return value
 
     @field_validator("api_url")
@@ -66,7 +66,7 @@ class TelegramConfig(_ReceiverPartConfig):
 
     @model_validator(mode="after")
     def _load_file(self) -> TelegramConfig:
-        _resolve_secret_file(self, "bot_token")
+        resolve_secret_file(self, "bot_token")
         return self
 
 
@@ -108,12 +108,12 @@ class EmailConfig(_ReceiverPartConfig):
     @field_validator("auth_password_file")
     @classmethod
     def _one_password(cls, value: str | None, info: ValidationInfo) -> str | None:
-        _check_secret_pair(info.data.get("auth_password"), value, "auth_password", required=False)
+        check_secret_pair(info.data.get("auth_password"), value, "auth_password", required=False)
         return value
 
     @model_validator(mode="after")
     def _load_file(self) -> EmailConfig:
-        _resolve_secret_file(self, "auth_password")
+        resolve_secret_file(self, "auth_password")
         return self
 
     @property
@@ -140,12 +140,12 @@ class SlackConfig(_ReceiverPartConfig):
     @field_validator("token_file")
     @classmethod
     def _one_token(cls, value: str | None, info: ValidationInfo) -> str | None:
-        _check_secret_pair(info.data.get("token"), value, "token", required=True)
+        check_secret_pair(info.data.get("token"), value, "token", required=True)
         return value
 
     @model_validator(mode="after")
     def _load_file(self) -> SlackConfig:
-        _resolve_secret_file(self, "token")
+        resolve_secret_file(self, "token")
         return self
 
 

@@ -26,7 +26,7 @@ from hub.pipeline.decisions.backoff import next_delay
 from hub.pipeline.enrichment import Enricher, to_enrichment
 from hub.pipeline.flush import load_views
 from hub.pipeline.stage import IncidentView
-from hub.remediate.messages import load_action_lines
+from hub.remediate.messages import load_action_lines, pending_restart
 from hub.store import notify_log, outbox
 from hub.store.events import add_events
 from hub.store.group_commit import GroupCommit
@@ -63,9 +63,9 @@ def build_note(
     tz: tzinfo = UTC,
     action_lines: tuple[str, ...] = (),
     history: str | None = None,
+    restart: tuple[int, str] | None = None,
 ) -> Notification:
     """The render input for one delivery row; the incidents are read fresh from the store."""
-    acked = next((v for v in views if v.acked_by), None)
     escalated_from = body.escalated_from
     return Notification(
         kind=body.kind,
@@ -79,9 +79,7 @@ def build_note(
         incident_id=views[0].id,
         external_url=external_url,
         now=now,
-        ack=Acknowledgement(acked.acked_by, acked.acked_at or now)
-        if acked and acked.acked_by
-        else None,
+        ack=_acknowledgement(views, now),
         escalation=Escalation(escalated_from, body.first_sent_at) if escalated_from else None,
         tz=tz,
         enrichment=enrichment,
@@ -90,7 +88,17 @@ def build_note(
         footer_text=body.footer_text,
         action_lines=action_lines,
         history=history,
+        restart_action_id=restart[0] if restart else None,
+        restart_target=restart[1] if restart else None,
     )
+
+
+def _acknowledgement(views: Sequence[IncidentView], now: datetime) -> Acknowledgement | None:
+    """Who took the group, with the handles a channel names them by (Telegram's @username)."""
+    acked = next((v for v in views if v.acked_by), None)
+    if acked is None or acked.acked_by is None:
+        return None
+    return Acknowledgement(acked.acked_by, acked.acked_at or now, acked.ack_handles)
 
 
 @dataclass(frozen=True)
@@ -103,6 +111,7 @@ class Delivery:
     first: SentMessage | None  # the episode's message on this channel, if already sent
     action_lines: tuple[str, ...] = ()  # remediation lines, read when the message is rendered
     history: str | None = None  # the memory line of a live message (firing or acked)
+    restart: tuple[int, str] | None = None  # a restart awaiting approval: (action id, name)
 
     @property
     def key(self) -> ChannelKey:
@@ -161,6 +170,7 @@ class DeliverHandler:
             tz=self.tz,
             action_lines=job.action_lines,
             history=job.history,
+            restart=job.restart,
         )
         try:
             sent = await self._send(job, channel, note)
@@ -177,7 +187,8 @@ class DeliverHandler:
                 conn, group_hash(body.group_key), body.receiver, body.channel
             )
             action_lines = await load_action_lines(conn, body.incident_ids)
-            job = Delivery(row, body, views, first, action_lines)
+            restart = await pending_restart(conn, body.incident_ids, now)
+            job = Delivery(row, body, views, first, action_lines, restart=restart)
             # The first message and earlier edits queued before this row go first, so an
             # edit never overtakes the message it edits nor an edit made before it.
             waits = job.follows_up and await outbox.earlier_pending(conn, row)

@@ -41,6 +41,7 @@ def _view(r: Any) -> IncidentView:
         acked_by=r.acked_by,
         acked_at=r.acked_at,
         created_at=r.created_at,
+        ack_handles=r.ack_handles or {},
     )
 
 

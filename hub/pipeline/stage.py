@@ -7,7 +7,7 @@ stage: a pipeline built in the wrong order fails at once, not with a ``KeyError`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
@@ -46,6 +46,7 @@ class IncidentView:
     acked_by: str | None = None
     acked_at: datetime | None = None
     created_at: datetime | None = None  # when the hub first stored it
+    ack_handles: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def is_firing(self) -> bool:

@@ -21,6 +21,7 @@ from hub.model.outbox import MessageBody
 from hub.model.reasons import NotifyReason
 from hub.pipeline.enqueue import enqueue_deliveries
 from hub.remediate.lines import action_line, suggestion_line
+from hub.remediate.model import ActionKind, ActionStatus
 from hub.remediate.store import actions_of_incidents, suggestions_of_incidents
 from hub.store.schema import OPEN_INCIDENT, incidents
 
@@ -43,6 +44,20 @@ async def load_action_lines(conn: AsyncConnection, incident_ids: Sequence[int]) 
     lines = [action_line(r, resolved.get(r.incident_id)) for r in rows]
     lines += [suggestion_line(d) for d in suggestions]
     return tuple(dict.fromkeys(lines))
+
+
+async def pending_restart(
+    conn: AsyncConnection, incident_ids: Sequence[int], now: datetime
+) -> tuple[int, str] | None:
+    """The newest restart of these incidents still waiting for approval: (action id, name)."""
+    waiting = [
+        a
+        for a in await actions_of_incidents(conn, incident_ids)
+        if a.action is ActionKind.ROLLOUT_RESTART
+        and a.status is ActionStatus.PENDING_APPROVAL
+        and (a.expires_at is None or a.expires_at > now)
+    ]
+    return (waiting[-1].id, waiting[-1].target_name) if waiting else None
 
 
 @dataclass(frozen=True)

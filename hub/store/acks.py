@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,7 +13,7 @@ from hub.model.keys import rerun_flush_key
 from hub.model.outbox import FlushBody
 from hub.store.events import add_events
 from hub.store.outbox import enqueue
-from hub.store.schema import incidents
+from hub.store.schema import OPEN_INCIDENT, incidents
 from hub.store.silences import open_group_members
 
 
@@ -26,29 +27,56 @@ class AckError(Exception):
 
 @dataclass(frozen=True)
 class AckResult:
+    """What an ack did: ``acked_ids`` are the group's incidents it took (none if already)."""
+
     incident_id: int
-    already: bool
+    acked_ids: tuple[int, ...]
+    alertname: str
+
+    @property
+    def already(self) -> bool:
+        return not self.acked_ids
 
 
 async def acknowledge(
-    conn: AsyncConnection, incident_id: int, by: str, comment: str, now: datetime
+    conn: AsyncConnection,
+    incident_id: int,
+    by: str,
+    comment: str,
+    now: datetime,
+    *,
+    handles: Mapping[str, str] | None = None,
 ) -> AckResult:
-    """Mark a firing incident acknowledged and queue a flush so its messages are edited."""
+    """Acknowledge the incident's whole group (its message stands for all of it), flush once.
+
+    ``handles`` name the person as each channel knows them (``{"telegram": "@ayse"}``).
+    """
     row = (await conn.execute(select(incidents).where(incidents.c.id == incident_id))).first()
     if row is None:
         raise AckError(404, f"incident {incident_id} not found")
     if row.resolved_at is not None:
         raise AckError(409, f"incident {incident_id} is already resolved")
-    if row.acked_by is not None:
-        return AckResult(incident_id, already=True)
+    members = (
+        await conn.execute(
+            select(incidents.c.id)
+            .where(incidents.c.group_key == row.group_key, incidents.c.receiver == row.receiver)
+            .where(OPEN_INCIDENT, incidents.c.acked_by.is_(None))
+            .order_by(incidents.c.id)
+        )
+    ).scalars()
+    ids = tuple(members)
+    if not ids:
+        return AckResult(incident_id, (), row.alertname)
     await conn.execute(
         incidents.update()
-        .where(incidents.c.id == incident_id)
-        .values(status="acknowledged", acked_by=by, acked_at=now)
+        .where(incidents.c.id.in_(ids))
+        .values(status="acknowledged", acked_by=by, acked_at=now, ack_handles=dict(handles or {}))
     )
-    await add_events(conn, [(incident_id, "acknowledged", {"by": by, "comment": comment})], now)
-    await enqueue_group_flush(conn, row.group_key, row.receiver, f"ack:{incident_id}", now)
-    return AckResult(incident_id, already=False)
+    detail = {"by": by, "comment": comment, "via": incident_id}
+    await add_events(conn, [(i, "acknowledged", detail) for i in ids], now)
+    # Each incident is acked once, so the first one names this ack's flush.
+    await enqueue_group_flush(conn, row.group_key, row.receiver, f"ack:{ids[0]}", now)
+    return AckResult(incident_id, ids, row.alertname)
 
 
 async def enqueue_group_flush(

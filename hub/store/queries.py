@@ -140,3 +140,13 @@ async def count_open_by_status(conn: AsyncConnection) -> dict[str, int]:
         .group_by(incidents.c.status)
     )
     return {row[0]: row[1] for row in rows}
+
+
+async def open_incident_labels(conn: AsyncConnection) -> list[tuple[int, dict[str, str]]]:
+    """``(id, labels)`` of every open incident, newest first."""
+    rows = await conn.execute(
+        select(incidents.c.id, incidents.c.labels)
+        .where(incidents.c.resolved_at.is_(None))
+        .order_by(incidents.c.id.desc())
+    )
+    return [(row.id, row.labels) for row in rows]

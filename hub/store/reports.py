@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.reports.noise import AlertStats
+from hub.reports.response import Episode
 from hub.store.schema import identity_state, incident_events, incidents
 from hub.store.stats import count_messages
 
@@ -181,3 +182,16 @@ async def _count_flap_episodes(
     )
     for row in rows:
         tallies[row.alertname].flapping_episodes = int(row.n or 0)
+
+
+async def load_episodes(conn: AsyncConnection, since: datetime) -> list[Episode]:
+    """Milestones of every incident that started at or after ``since``."""
+    rows = await conn.execute(
+        select(
+            incidents.c.alertname,
+            incidents.c.started_at,
+            incidents.c.acked_at,
+            incidents.c.resolved_at,
+        ).where(incidents.c.started_at >= since)
+    )
+    return [Episode(r.alertname, r.started_at, r.acked_at, r.resolved_at) for r in rows]

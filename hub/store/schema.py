@@ -76,6 +76,8 @@ incidents = Table(
     Column("acked_at", UtcDateTime, nullable=True),
     Column("reminders_sent", Integer, nullable=False, server_default="0"),
     Column("escalated_at", UtcDateTime, nullable=True),
+    # Who acked as each channel knows them, e.g. {"telegram": "@ayse"}; ``acked_by`` is the name.
+    Column("ack_handles", JSON, nullable=True),
     # Set once the remediation policies have judged the incident (each episode once).
     Column("remediation_evaluated_at", UtcDateTime, nullable=True),
     Index(
@@ -220,6 +222,20 @@ held_notifications = Table(
     Column("held_at", UtcDateTime, nullable=False),
     Column("released_at", UtcDateTime, nullable=True),
     Index("ix_held_pending", "receiver", "released_at"),
+)
+
+# Every Telegram update the bot took: handled at most once, and the audit of who asked what.
+bot_updates = Table(
+    "bot_updates",
+    metadata,
+    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("user_id", BigInteger, nullable=True),
+    Column("chat_id", BigInteger, nullable=True),
+    Column("command", String(64), nullable=False, server_default=""),
+    Column("outcome", String(16), nullable=False, server_default="received"),
+    Column("reason", Text, nullable=False, server_default=""),
+    Index("ix_bot_updates_received", "received_at"),
 )
 
 AUTOMATIC_ACTION = text("requested_by IS NULL")

@@ -43,7 +43,8 @@ def _telegram_body(first: str, *, resolved_second: bool = False) -> str:
         [
             first,
             "prod / model-api — 5xx share 7.3 % (threshold 5 %)",
-            "since 03:12 UTC (6 min) · 3 alerts in this group",
+            "since 03:12 UTC (6 min) · 3 alerts in this group"
+            + (" · 1 of 3 resolved" if resolved_second else ""),
             "",
             "• model-api-7c9f8d-x1 — 5xx share 7.9 %",
             second,
@@ -149,12 +150,14 @@ def _slack_texts(note: Notification) -> list[str]:
     return out
 
 
-def _slack_firing(header: str, *, resolved_second: bool = False, actions: bool = True) -> list[str]:
+def _slack_firing(header: str, *, resolved_second: bool = False) -> list[str]:
+    """No actions block: Slack presses have no endpoint here, so Slack gets no buttons."""
     second = "• model-api-7c9f8d-x2 — 5xx share 6.8 %" + (" (resolved)" if resolved_second else "")
     return [
         f"header: {header}",
         "section: prod / model-api — 5xx share 7.3 % (threshold 5 %)\n"
-        "since 03:12 UTC (6 min) · 3 alerts in this group",
+        "since 03:12 UTC (6 min) · 3 alerts in this group"
+        + (" · 1 of 3 resolved" if resolved_second else ""),
         "fields: *Namespace*\nprod | *Service*\nmodel-api | *Severity*\ncritical"
         " | *Since*\n03:12 UTC",
         "section: • model-api-7c9f8d-x1 — 5xx share 7.9 %\n"
@@ -164,7 +167,6 @@ def _slack_firing(header: str, *, resolved_second: bool = False, actions: bool =
         "03:11:59 ERROR inference failed: CUDA out of memory (request r-81f7)\n"
         "03:12:03 WARN  queue depth 412 &gt; 256```",
         f"context: {SLACK_LINKS}",
-        *(["actions: ack:v1:1042"] if actions else []),
     ]
 
 
@@ -175,7 +177,7 @@ def test_slack_firing() -> None:
 def test_slack_ack_shows_the_api_name_and_keeps_links() -> None:
     note = make_note(NotifyKind.ACKNOWLEDGED, ack=ACK)
     assert _slack_texts(note) == _slack_firing(
-        "🟠 ACKED by ayse at 03:15 · critical · HighErrorRate", actions=False
+        "🟠 ACKED by ayse at 03:15 · critical · HighErrorRate"
     )
 
 
@@ -219,7 +221,8 @@ def _email_firing(first: str, *, resolved_second: bool = False) -> str:
         [
             first,
             "prod / model-api — 5xx share 7.3 % (threshold 5 %)",
-            "since 03:12 UTC (6 min) · 3 alerts in this group",
+            "since 03:12 UTC (6 min) · 3 alerts in this group"
+            + (" · 1 of 3 resolved" if resolved_second else ""),
             "",
             "• model-api-7c9f8d-x1 — 5xx share 7.9 %",
             second,

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from hub.channels.errors import DeliveryError, FailureReason
-from hub.channels.telegram import (
+from hub.channels.callbacks import (
     CallbackAction,
     CallbackData,
-    TelegramChannel,
     build_callback_data,
     parse_callback_data,
 )
+from hub.channels.errors import DeliveryError, FailureReason
+from hub.channels.telegram import TelegramChannel
 from hub.config.receivers import TelegramConfig
 from hub.model.notify import NotifyKind, SentMessage
 from tests.channels.conftest import ACK, EXTERNAL_URL, make_note
@@ -35,7 +37,7 @@ def _config(fake: FakeTelegram, **extra: Any) -> TelegramConfig:
 
 @pytest.fixture
 async def channel(fake_telegram: FakeTelegram) -> AsyncIterator[TelegramChannel]:
-    ch = TelegramChannel(_config(fake_telegram), external_url=EXTERNAL_URL)
+    ch = TelegramChannel(_config(fake_telegram), external_url=EXTERNAL_URL, buttons=True)
     yield ch
     await ch.close()
 
@@ -52,7 +54,7 @@ async def test_send_posts_html_with_ack_button(
     assert call.params["parse_mode"] == "HTML"
     assert str(call.params["chat_id"]) == "-100123"
     assert call.params["text"].startswith("<b>🔴 FIRING · critical · HighErrorRate</b>")
-    assert _buttons(call.params["reply_markup"]) == ["ack:v1:1042"]
+    assert _buttons(call.params["reply_markup"]) == ["ack:v1:1042", "silence:v1:1042:1h"]
     assert sent == SentMessage(message_id="1")
 
 
@@ -73,7 +75,7 @@ async def test_ack_edits_in_place_and_drops_button(
     assert edit.params["message_id"] in (1, "1")
     stored = fake_telegram.messages[1]
     assert stored.text.startswith("<b>🟠 ACKED by @ayse")
-    assert _buttons(stored.reply_markup) == []
+    assert _buttons(stored.reply_markup) == ["silence:v1:1042:1h"]
     assert len(fake_telegram.calls_to("sendMessage")) == 1
 
 
@@ -186,6 +188,45 @@ def test_callback_data_round_trip_and_size() -> None:
     data = build_callback_data(CallbackAction.ACK, 2**63 - 1)
     assert len(data.encode()) <= 64
     assert parse_callback_data(data) == CallbackData(CallbackAction.ACK, 2**63 - 1)
+    hour = timedelta(hours=1)
+    silence = build_callback_data(CallbackAction.SILENCE, 2**63 - 1, hour)
+    assert silence == f"silence:v1:{2**63 - 1}:1h"
+    assert len(silence.encode()) <= 64
+    assert parse_callback_data(silence) == CallbackData(CallbackAction.SILENCE, 2**63 - 1, hour)
+    restart = build_callback_data(CallbackAction.RESTART, 12)
+    assert restart == "restart:v1:12"
+    assert parse_callback_data(restart) == CallbackData(CallbackAction.RESTART, 12)
+
+
+async def test_restart_button_while_a_restart_waits(
+    channel: TelegramChannel, fake_telegram: FakeTelegram
+) -> None:
+    note = make_note(restart_action_id=12, restart_target="model-api")
+    await channel.send(note)
+    [call] = fake_telegram.calls_to("sendMessage")
+    assert _buttons(call.params["reply_markup"]) == [
+        "ack:v1:1042", "silence:v1:1042:1h", "restart:v1:12",
+    ]  # fmt: skip
+
+
+async def test_no_buttons_where_the_bot_does_not_answer(fake_telegram: FakeTelegram) -> None:
+    ch = TelegramChannel(_config(fake_telegram), external_url=EXTERNAL_URL)
+    try:
+        await ch.send(make_note())
+    finally:
+        await ch.close()
+    [call] = fake_telegram.calls_to("sendMessage")
+    assert _buttons(call.params.get("reply_markup")) == []
+
+
+async def test_ack_names_the_telegram_handle(
+    channel: TelegramChannel, fake_telegram: FakeTelegram
+) -> None:
+    first = await channel.send(make_note())
+    ack = replace(ACK, handles={"telegram": "@ayse_t"})
+    acked = make_note(NotifyKind.ACKNOWLEDGED, ack=ack)
+    await channel.update(acked, first)
+    assert fake_telegram.messages[1].text.startswith("<b>🟠 ACKED by @ayse_t")
 
 
 @pytest.mark.parametrize(
@@ -198,6 +239,12 @@ def test_callback_data_round_trip_and_size() -> None:
         "ack:v1:-1",
         "ack:v1:" + "1" * 60,
         "ack:v1:\u0661",
+        "silence:v1:1",
+        "silence:v1:1:forever",
+        "silence:v1:1:0s",
+        "silence:v1:1:30d",
+        "ack:v1:1:1h",
+        "restart:v1:1:1h",
     ],
     ids=[
         "old-version",
@@ -207,6 +254,12 @@ def test_callback_data_round_trip_and_size() -> None:
         "negative",
         "too-long",
         "non-ascii",
+        "silence-without-duration",
+        "silence-bad-duration",
+        "silence-zero",
+        "silence-too-long",
+        "ack-with-duration",
+        "restart-with-duration",
     ],
 )
 def test_parse_callback_data_refuses(data: str) -> None:

@@ -48,7 +48,7 @@ async def test_ack_edits_message_and_stops_reminders(make_rig: RigFactory) -> No
         detail = await rig.incident("HighErrorRate")
         assert detail["status"] == "acknowledged"
         acked = [e for e in detail["timeline"] if e["type"] == "acknowledged"]
-        assert acked[0]["detail"] == {"by": "ayse", "comment": "looking"}
+        assert acked[0]["detail"] == {"by": "ayse", "comment": "looking", "via": incident["id"]}
 
 
 SLOW_REMINDERS = {"reminders": {"critical": {"every": "1500ms"}, "warning": {"every": None}}}

@@ -1,7 +1,14 @@
-"""FakeTelegram: the Bot API methods alerthub uses, on loopback, with failure knobs."""
+"""FakeTelegram: the Bot API methods alerthub uses, on loopback, with failure knobs.
+
+Updates people send (commands, button presses) are queued with ``push`` and served by
+``getUpdates`` as Telegram does: long polling, kept until a later ``offset`` confirms them,
+refused with 409 while a webhook is set.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
 import time
 from dataclasses import dataclass, field
@@ -22,6 +29,31 @@ class TelegramCall:
     method: str
     token: str
     params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Person:
+    """A Telegram user who writes to the bot."""
+
+    id: int
+    username: str | None = None
+    first_name: str = "Test"
+
+    def as_json(self) -> dict[str, Any]:
+        user: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        if self.username:
+            user["username"] = self.username
+        return user
+
+
+@dataclass
+class _Webhook:
+    url: str = ""
+    secret_token: str | None = None
+
+
+# Methods that work whatever the failure knobs say (start-up, polling, webhook set-up).
+_KNOB_FREE = frozenset({"getMe", "getUpdates", "setWebhook", "deleteWebhook", "getWebhookInfo"})
 
 
 @dataclass
@@ -67,11 +99,82 @@ class FakeTelegram(LoopbackServer):
     calls: list[TelegramCall] = field(default_factory=list)
     messages: dict[int, _Stored] = field(default_factory=dict)
     knobs: _Knobs = field(default_factory=_Knobs)
+    webhook: _Webhook = field(default_factory=_Webhook)
+    _updates: list[dict[str, Any]] = field(default_factory=list)
+    _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
+    _arrived: asyncio.Condition | None = None
+    _closing: bool = False
 
     def __post_init__(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         super().__init__(app)
+
+    async def start(self) -> None:
+        self._closing = False
+        self._arrived = asyncio.Condition()
+        await super().start()
+
+    async def stop(self) -> None:
+        """Wake pending long polls first, so stopping never waits for their timeout."""
+        self._closing = True
+        if self._arrived is not None:
+            async with self._arrived:
+                self._arrived.notify_all()
+        await super().stop()
+
+    def command(self, person: Person, chat_id: int, text: str) -> dict[str, Any]:
+        """A message update carrying ``text``, a command as Telegram marks one."""
+        message: dict[str, Any] = {
+            "message_id": 100000 + len(self.calls),
+            "date": int(time.time()),
+            "chat": _chat(chat_id, person),
+            "from": person.as_json(),
+            "text": text,
+        }
+        if text.startswith("/"):
+            length = len(text.split(maxsplit=1)[0].encode("utf-16-le")) // 2
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        return {"update_id": next(self._update_ids), "message": message}
+
+    def press(self, person: Person, message_id: int, data: str) -> dict[str, Any]:
+        """A callback-query update: ``person`` pressed a button of a stored message."""
+        stored = self.messages[message_id]
+        update_id = next(self._update_ids)
+        query = {
+            "id": f"cq-{update_id}",
+            "from": person.as_json(),
+            "chat_instance": "-42",
+            "data": data,
+            "message": self._message(message_id, stored),
+        }
+        return {"update_id": update_id, "callback_query": query}
+
+    async def push(self, *updates: dict[str, Any]) -> None:
+        """Queue updates for ``getUpdates`` and wake a waiting long poll."""
+        assert self._arrived is not None, "start the fake first"
+        async with self._arrived:
+            self._updates.extend(updates)
+            self._arrived.notify_all()
+
+    def pending_updates(self) -> list[int]:
+        """Ids of updates no ``offset`` has confirmed yet."""
+        return [u["update_id"] for u in self._updates]
+
+    def answers(self) -> dict[str, dict[str, Any]]:
+        """``answerCallbackQuery`` parameters by callback query id."""
+        return {
+            str(c.params["callback_query_id"]): c.params
+            for c in self.calls_to("answerCallbackQuery")
+        }
+
+    def sent_to(self, chat_id: int) -> list[str]:
+        """Texts sent to one chat, oldest first (edits not included)."""
+        return [
+            str(c.params["text"])
+            for c in self.calls_to("sendMessage")
+            if str(c.params.get("chat_id")) == str(chat_id)
+        ]
 
     def rate_limit(self, calls: int, retry_after: int = 1) -> None:
         """Answer the next ``calls`` calls with 429 and ``retry_after``."""
@@ -104,6 +207,10 @@ class FakeTelegram(LoopbackServer):
             return _error(401, "Unauthorized")
         if method == "getMe":
             return web.json_response({"ok": True, "result": _BOT_USER})
+        if method == "getUpdates":
+            return await self._get_updates(params)
+        if method in _KNOB_FREE:
+            return self._webhook_method(method, params)
         knobs = self.knobs
         if knobs.rate_limited:
             knobs.rate_limited -= 1
@@ -124,11 +231,57 @@ class FakeTelegram(LoopbackServer):
             "sendMessage": self._send_message,
             "editMessageText": self._edit_text,
             "editMessageReplyMarkup": self._edit_markup,
-            "answerCallbackQuery": lambda _: web.json_response({"ok": True, "result": True}),
+            "answerCallbackQuery": self._answer_callback,
         }.get(method)
         if handler is None:
             return _error(404, "Not Found: method not found")
         return handler(params)
+
+    async def _get_updates(self, params: dict[str, Any]) -> web.Response:
+        """Confirm everything below ``offset``, then answer at once or when updates arrive."""
+        if self.webhook.url:
+            return _error(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active;"
+                " use deleteWebhook to delete the webhook first",
+            )
+        offset = int(params.get("offset") or 0)
+        limit = int(params.get("limit") or 100)
+        timeout = float(params.get("timeout") or 0)
+        assert self._arrived is not None
+        async with self._arrived:
+            if offset:
+                self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            deadline = time.monotonic() + timeout
+            while not self._updates and not self._closing:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                try:
+                    await asyncio.wait_for(self._arrived.wait(), left)
+                except TimeoutError:
+                    break
+            batch = self._updates[:limit]
+        return web.json_response({"ok": True, "result": batch})
+
+    def _webhook_method(self, method: str, params: dict[str, Any]) -> web.Response:
+        if method == "setWebhook":
+            self.webhook = _Webhook(str(params.get("url", "")), params.get("secret_token"))
+            return web.json_response({"ok": True, "result": True})
+        if method == "deleteWebhook":
+            if str(params.get("drop_pending_updates", "")).lower() == "true":
+                self._updates.clear()
+            self.webhook = _Webhook()
+            return web.json_response({"ok": True, "result": True})
+        info = {"url": self.webhook.url, "has_custom_certificate": False}
+        return web.json_response({"ok": True, "result": {**info, "pending_update_count": 0}})
+
+    def _answer_callback(self, params: dict[str, Any]) -> web.Response:
+        if not params.get("callback_query_id"):
+            return _error(400, "Bad Request: query_id_invalid")
+        if len(str(params.get("text", ""))) > 200:
+            return _error(400, "Bad Request: MESSAGE_TOO_LONG")
+        return web.json_response({"ok": True, "result": True})
 
     def _message(self, message_id: int, stored: _Stored, *, edited: bool = False) -> dict[str, Any]:
         chat_id = stored.chat_id
@@ -188,3 +341,9 @@ class FakeTelegram(LoopbackServer):
         message_id = int(params["message_id"])
         body = {"ok": True, "result": self._message(message_id, stored, edited=True)}
         return web.json_response(body)
+
+
+def _chat(chat_id: int, person: Person) -> dict[str, Any]:
+    if chat_id == person.id:
+        return {"id": chat_id, "type": "private", "first_name": person.first_name}
+    return {"id": chat_id, "type": "supergroup", "title": "alerts"}

@@ -171,9 +171,18 @@ FIRST_POLICY = {
             ["kubernetes"],
         ),
         ({"remediation": FIRST_POLICY}, ["remediation"], ["remediation.policies"]),
+        ({"telegram_bot": {"bot_token": "1:x"}}, ["telegram_bot"], ["telegram_bot"]),
         ({}, [], []),
     ],
-    ids=["reloadable", "restart-only", "group-window", "cluster", "first-policy", "unchanged"],
+    ids=[
+        "reloadable",
+        "restart-only",
+        "group-window",
+        "cluster",
+        "first-policy",
+        "bot",
+        "unchanged",
+    ],
 )
 def test_summary_names_changes_and_restarts(
     change: dict[str, Any], changed: list[str], restart: list[str]

@@ -1,0 +1,1 @@
+"""The Telegram bot: commands and buttons people answer alerts with, on python-telegram-bot."""
