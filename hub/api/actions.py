@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from hub.api.errors import json_error
 from hub.api.keys import CLOCK, CONFIG, ENGINE, METRICS, WORKER
 from hub.api.query import QueryError, parse_limit
+from hub.api.text import NoNul
 from hub.intake.handler import validation_details
 from hub.remediate import service
 from hub.remediate.messages import ActionEdits
@@ -31,20 +32,20 @@ class ByRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    by: str = Field(min_length=1, max_length=255)
+    by: Annotated[str, Field(min_length=1, max_length=255), NoNul]
 
 
 class ActionRequest(ByRequest):
     """``{"policy": "restart-model-api", "by": "ayse"}``."""
 
-    policy: str = Field(min_length=1, max_length=128)
+    policy: Annotated[str, Field(min_length=1, max_length=128), NoNul]
 
 
 class CircuitRequest(ByRequest):
     """``{"namespace": "prod", "name": "model-api", "by": "ayse"}``."""
 
-    namespace: str = Field(min_length=1, max_length=63)
-    name: str = Field(min_length=1, max_length=253)
+    namespace: Annotated[str, Field(min_length=1, max_length=63), NoNul]
+    name: Annotated[str, Field(min_length=1, max_length=253), NoNul]
 
 
 def _iso(value: datetime | None) -> str | None:

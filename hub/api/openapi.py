@@ -17,6 +17,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from hub import __version__
 from hub.api import schemas as s
 from hub.api.acks import AckRequest
+from hub.api.actions import ActionRequest, ByRequest, CircuitRequest
 from hub.api.silences import SilenceRequest
 from hub.intake.models import WebhookPayload
 from hub.reports.stats import StatsResponse
@@ -84,6 +85,34 @@ OPERATIONS = (
         "delete", "/api/v1/silences/{id}", "Expire a silence now",
         "api", {200: s.SilenceChange}, errors=(400, 401, 404),
     ),
+    Operation(
+        "get", "/api/v1/actions", "Remediation actions, newest first",
+        "api", {200: s.ActionList}, query=s.ActionListQuery,
+    ),
+    Operation(
+        "post", "/api/v1/actions/{id}/approve", "Approve a pending action (operator)",
+        "api", {200: s.Action, 409: s.Action}, body=ByRequest, errors=(400, 401, 404, 422),
+    ),
+    Operation(
+        "post", "/api/v1/actions/{id}/reject", "Reject a pending action",
+        "api", {200: s.Action}, body=ByRequest, errors=(400, 401, 404, 409, 422),
+    ),
+    Operation(
+        "post", "/api/v1/incidents/{id}/actions", "Ask for a policy's action by hand",
+        "api", {201: s.Action, 409: s.Action}, body=ActionRequest, errors=(400, 401, 404, 422),
+    ),
+    Operation(
+        "post", "/api/v1/remediation/pause", "Pause remediation (kill switch)",
+        "api", {200: s.RemediationSwitch}, body=ByRequest, errors=(401, 422),
+    ),
+    Operation(
+        "post", "/api/v1/remediation/resume", "Resume remediation",
+        "api", {200: s.RemediationSwitch}, body=ByRequest, errors=(401, 422),
+    ),
+    Operation(
+        "post", "/api/v1/remediation/circuits/reset", "Close a target's circuit breaker",
+        "api", {200: s.CircuitState}, body=CircuitRequest, errors=(401, 422),
+    ),
 )  # fmt: skip
 
 _ERROR_TEXT = {
@@ -138,7 +167,8 @@ def _operation(op: Operation, refs: dict[Any, Any], components: dict[str, Any]) 
             if isinstance(answer, str)
             else {"application/json": {"schema": refs[(answer, "serialization")]}}
         )
-        responses[str(status)] = {"description": "OK", "content": media}
+        description = "OK" if status < 300 else "Refused by policy: the action and its reason"
+        responses[str(status)] = {"description": description, "content": media}
     error = {"application/json": {"schema": refs[(s.ErrorBody, "serialization")]}}
     for status in op.errors:
         responses[str(status)] = {"description": _ERROR_TEXT[status], "content": error}

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.remediate.model import ActionKind, ActionMode, ActionStatus
 from hub.reports.noise import NoiseRow
 from hub.reports.stats import StatsBy
 from hub.store.silences import SilenceState
@@ -86,9 +87,12 @@ class IncidentDetail(Incident):
 
 
 class AckResult(Doc):
+    """The incident's whole group is acknowledged: every open incident of it."""
+
     id: int
     status: Literal["acknowledged"]
     already: bool = Field(description="true when someone had acknowledged it before")
+    acknowledged_ids: list[int] = Field(description="the open incidents of the group acked now")
 
 
 class Silence(Doc):
@@ -158,3 +162,68 @@ class SilenceListQuery(Doc):
     """Query string of ``GET /api/v1/silences``."""
 
     state: SilenceState | None = None
+
+
+class ActionTarget(Doc):
+    """What an action acts on."""
+
+    kind: str
+    namespace: str
+    name: str
+
+
+class ActionEvent(BaseModel):
+    """One step of an action's timeline (``at`` plus what the step recorded)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    at: str
+
+
+class Action(Doc):
+    """One remediation action and its timeline."""
+
+    id: int
+    incident_id: int
+    policy: str
+    action: ActionKind
+    target: ActionTarget
+    mode: ActionMode
+    status: ActionStatus
+    reason: str | None
+    requested_by: str | None
+    approved_by: str | None
+    created_at: str
+    finished_at: str | None
+    events: list[ActionEvent]
+
+
+class ActionList(Doc):
+    """``GET /api/v1/actions``: newest first."""
+
+    items: list[Action]
+
+
+class ActionListQuery(Doc):
+    """Query string of ``GET /api/v1/actions``."""
+
+    status: ActionStatus | None = None
+    incident_id: int | None = None
+    since: str | None = Field(default=None, description=f"actions created since: {TIME_HELP}")
+    limit: int = Field(default=50, ge=1, le=500)
+
+
+class RemediationSwitch(Doc):
+    """Remediation paused or resumed, and by whom."""
+
+    paused: bool
+    by: str
+
+
+class CircuitState(Doc):
+    """A target's circuit breaker, closed again by an operator."""
+
+    namespace: str
+    name: str
+    state: Literal["closed"]
+    by: str

@@ -144,7 +144,7 @@ def _telegram_links_kept(text: str) -> None:
     assert f'<a href="{RUNBOOK}">Runbook: HighErrorRate</a>' in text
     assert f'<a href="{DASHBOARD}">Model service overview</a>' in text
     assert f'<a href="{GRAFANA}/explore?' in text
-    assert re.search(rf'<a href="{EXTERNAL_URL}/api/v1/incidents/\d+">#\d+</a>$', text), text
+    assert re.search(rf'<a href="{EXTERNAL_URL}/incidents/\d+">#\d+</a>$', text), text
 
 
 def _slack_links_kept(blocks: list[dict[str, Any]]) -> None:
@@ -153,7 +153,7 @@ def _slack_links_kept(blocks: list[dict[str, Any]]) -> None:
     assert f"<{RUNBOOK}|Runbook: HighErrorRate>" in links
     assert f"<{DASHBOARD}|Model service overview>" in links
     assert f"<{GRAFANA}/explore?" in links
-    assert re.search(rf"<{EXTERNAL_URL}/api/v1/incidents/\d+\|#\d+>$", links), links
+    assert re.search(rf"<{EXTERNAL_URL}/incidents/\d+\|#\d+>$", links), links
 
 
 async def test_edits_keep_links_and_the_resolved_edit_tells_the_past(rig: Rig) -> None:

@@ -160,7 +160,12 @@ async def test_slow_loki_does_not_delay_the_message(make_rig: Callable[..., Any]
         assert rig.loki.queries, "the hub asked Loki"
         assert rig.loki.answered == 0, "the message went out before Loki answered"
         mail = html_part((await eventually(lambda: rig.smtp.messages, 5))[0])
-        timeline = await rig.timeline("HighErrorRate")
+        # The send is recorded (with why the logs were missing) once the channels answered.
+        timeline = await eventually(
+            lambda: rig.timeline("HighErrorRate"),
+            check=lambda events: {"enrichment_failed", "notified"} <= {e["type"] for e in events},
+            what="the send and the enrichment failure recorded",
+        )
 
     assert "Logs unavailable (timeout after 0.3 s)" in text
     assert "<pre>" not in text

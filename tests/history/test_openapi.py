@@ -30,6 +30,7 @@ async def test_document_is_valid_openapi_31(hub: Client) -> None:
 
 
 async def test_every_api_route_is_documented(hub: Client) -> None:
+    """Every ``/api/v1`` route but Telegram's webhook (Telegram's protocol, in webhook mode)."""
     doc = await openapi(hub)
     routed = {
         (route.method.lower(), route.resource.canonical)
