@@ -168,8 +168,8 @@ async def test_suggest_only_shows(make_rig: RigFactory) -> None:
         assert rig.kube.calls() == []
 
 
-async def test_reject_and_expiry(make_rig: RigFactory) -> None:
-    async with make_rig(policy(approval_timeout="1s")) as rig:
+async def test_reject(make_rig: RigFactory) -> None:
+    async with make_rig(policy(approval_timeout="15m")) as rig:
         await rig.fire(pod="a")
         first = await rig.action("pending_approval")
         status, rejected = await rig.post(f"/api/v1/actions/{first['id']}/reject", {"by": "bob"})
@@ -180,9 +180,15 @@ async def test_reject_and_expiry(make_rig: RigFactory) -> None:
             409,
             f"action {first['id']} is rejected, not pending_approval",
         )
+        assert rig.kube.calls() == []
+
+
+async def test_expiry(make_rig: RigFactory) -> None:
+    async with make_rig(policy(approval_timeout="1s")) as rig:
         await rig.fire(pod="b", group="g2")
         expired = await rig.action("expired", timeout=20)
         assert expired["reason"] == "approval_timeout"
+        assert [e["status"] for e in expired["events"]] == ["pending_approval", "expired"]
         assert rig.kube.calls() == []
 
 
