@@ -51,7 +51,7 @@ TELEGRAM = "telegram"
 
 def build_keyboard(note: Notification) -> InlineKeyboardMarkup | None:
     """Buttons that work for this notification: Ack until acked, Silence 1h while it fires,
-    Restart while a remediation policy's restart waits for approval."""
+    Restart while a remediation policy's restart waits for approval, Details (the page)."""
     silence = InlineKeyboardButton(
         "Silence 1h",
         callback_data=build_callback_data(
@@ -68,6 +68,10 @@ def build_keyboard(note: Notification) -> InlineKeyboardMarkup | None:
         label = f"Restart {note.restart_target or ''}".strip()[:40]
         data = build_callback_data(CallbackAction.RESTART, note.restart_action_id)
         row.append(InlineKeyboardButton(label, callback_data=data))
+    if note.external_url.startswith("https://"):
+        # Telegram opens only public URLs from a button; elsewhere the text's link serves.
+        page = f"{note.external_url}/incidents/{note.incident_id}"
+        row.append(InlineKeyboardButton("Details", url=page))
     return InlineKeyboardMarkup([row])
 
 

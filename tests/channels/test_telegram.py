@@ -42,8 +42,13 @@ async def channel(fake_telegram: FakeTelegram) -> AsyncIterator[TelegramChannel]
     await ch.close()
 
 
+DETAILS = f"{EXTERNAL_URL}/incidents/1042"  # the Details button opens the incident page
+
+
 def _buttons(markup: Any) -> list[str]:
-    return [b["callback_data"] for row in (markup or {}).get("inline_keyboard", []) for b in row]
+    """Callback data of each button, or the URL a link button opens."""
+    rows = (markup or {}).get("inline_keyboard", [])
+    return [b.get("callback_data") or b["url"] for row in rows for b in row]
 
 
 async def test_send_posts_html_with_ack_button(
@@ -54,7 +59,7 @@ async def test_send_posts_html_with_ack_button(
     assert call.params["parse_mode"] == "HTML"
     assert str(call.params["chat_id"]) == "-100123"
     assert call.params["text"].startswith("<b>🔴 FIRING · critical · HighErrorRate</b>")
-    assert _buttons(call.params["reply_markup"]) == ["ack:v1:1042", "silence:v1:1042:1h"]
+    assert _buttons(call.params["reply_markup"]) == ["ack:v1:1042", "silence:v1:1042:1h", DETAILS]
     assert sent == SentMessage(message_id="1")
 
 
@@ -75,7 +80,7 @@ async def test_ack_edits_in_place_and_drops_button(
     assert edit.params["message_id"] in (1, "1")
     stored = fake_telegram.messages[1]
     assert stored.text.startswith("<b>🟠 ACKED by @ayse")
-    assert _buttons(stored.reply_markup) == ["silence:v1:1042:1h"]
+    assert _buttons(stored.reply_markup) == ["silence:v1:1042:1h", DETAILS]
     assert len(fake_telegram.calls_to("sendMessage")) == 1
 
 
@@ -205,7 +210,7 @@ async def test_restart_button_while_a_restart_waits(
     await channel.send(note)
     [call] = fake_telegram.calls_to("sendMessage")
     assert _buttons(call.params["reply_markup"]) == [
-        "ack:v1:1042", "silence:v1:1042:1h", "restart:v1:12",
+        "ack:v1:1042", "silence:v1:1042:1h", "restart:v1:12", DETAILS,
     ]  # fmt: skip
 
 
