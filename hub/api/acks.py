@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hub.api.errors import json_error
 from hub.api.keys import CLOCK, ENGINE, WORKER
+from hub.api.query import parse_id
 from hub.api.text import NoNul
 from hub.intake.handler import validation_details
 from hub.service.acks import acknowledge_group
@@ -37,14 +38,14 @@ async def ack_incident(app: web.Application, incident_id: int, by: str, comment:
 async def ack_handler(request: web.Request) -> web.Response:
     app = request.app
     raw_id = request.match_info["id"]
-    if not raw_id.isdigit():
+    if (incident_id := parse_id(raw_id)) is None:
         return json_error(400, f"id: {raw_id!r} is not an incident id")
     try:
         body = AckRequest.model_validate_json(await request.read())
     except ValidationError as exc:
         return json_error(422, "invalid acknowledgement", details=validation_details(exc))
     try:
-        result = await ack_incident(app, int(raw_id), body.by, body.comment)
+        result = await ack_incident(app, incident_id, body.by, body.comment)
     except AckError as exc:
         return json_error(exc.status, str(exc))
     return web.json_response(

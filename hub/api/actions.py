@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hub.api.errors import json_error
 from hub.api.keys import CLOCK, CONFIG, ENGINE, METRICS, WORKER
-from hub.api.query import QueryError, parse_limit
+from hub.api.query import QueryError, parse_id, parse_limit
 from hub.api.text import NoNul
 from hub.intake.handler import validation_details
 from hub.remediate import service
@@ -79,7 +79,8 @@ async def _body(request: web.Request, model: type[Body]) -> Body | web.Response:
 
 def _id(request: web.Request, what: str) -> int | web.Response:
     raw = request.match_info["id"]
-    return int(raw) if raw.isdigit() else json_error(400, f"id: {raw!r} is not an {what} id")
+    found = parse_id(raw)
+    return found if found is not None else json_error(400, f"id: {raw!r} is not an {what} id")
 
 
 async def _answer(request: web.Request, row: ActionRow, status: int = 200) -> web.Response:
@@ -95,11 +96,12 @@ def _filters(q: Mapping[str, str], now: datetime) -> dict[str, Any]:
     if status is not None and status not in {s.value for s in ActionStatus}:
         raise QueryError(f"status: must be one of {', '.join(s.value for s in ActionStatus)}")
     raw_incident = q.get("incident_id")
-    if raw_incident is not None and not raw_incident.isdigit():
+    incident_id = None if raw_incident is None else parse_id(raw_incident)
+    if raw_incident is not None and incident_id is None:
         raise QueryError(f"incident_id: {raw_incident!r} is not an incident id")
     return {
         "status": status,
-        "incident_id": int(raw_incident) if raw_incident is not None else None,
+        "incident_id": incident_id,
         "since": _since(q.get("since"), now),
         "limit": parse_limit(q.get("limit")),
     }

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from hub.api.errors import json_error
 from hub.api.keys import CLOCK, ENGINE
-from hub.api.query import QueryError, parse_limit
+from hub.api.query import QueryError, parse_id, parse_limit
 from hub.api.text import NUL, NUL_MESSAGE
 from hub.routing.matchers import MatcherError, all_match, parse_matchers
 from hub.store.queries import IncidentQuery, LabelFilter, get_incident, list_incidents
@@ -92,10 +92,10 @@ async def list_incidents_handler(request: web.Request) -> web.Response:
 
 async def get_incident_handler(request: web.Request) -> web.Response:
     raw_id = request.match_info["id"]
-    if not raw_id.isdigit():
+    if (incident_id := parse_id(raw_id)) is None:
         return json_error(400, f"id: {raw_id!r} is not an incident id")
     async with request.app[ENGINE].connect() as conn:
-        incident = await get_incident(conn, int(raw_id))
+        incident = await get_incident(conn, incident_id)
     if incident is None:
         return json_error(404, f"incident {raw_id} not found")
     return web.json_response(incident)

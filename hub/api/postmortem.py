@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.api.errors import json_error
 from hub.api.keys import CLOCK, CONFIG, ENGINE, ENRICHER
+from hub.api.query import parse_id
 from hub.history.context import enrichment_for, incident_url
 from hub.history.postmortem import PostmortemInput, build_postmortem
 from hub.pipeline.enrichment import Enricher
@@ -43,10 +44,10 @@ async def load_postmortem(
 async def postmortem_handler(request: web.Request) -> web.Response:
     app = request.app
     raw_id = request.match_info["id"]
-    if not raw_id.isdigit():
+    if (incident_id := parse_id(raw_id)) is None:
         return json_error(400, f"id: {raw_id!r} is not an incident id")
     text = await load_postmortem(
-        app[ENGINE], int(raw_id), enricher=app.get(ENRICHER),
+        app[ENGINE], incident_id, enricher=app.get(ENRICHER),
         external_url=app[CONFIG].external_url, now=app[CLOCK](),
     )  # fmt: skip
     if text is None:

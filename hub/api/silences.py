@@ -29,6 +29,7 @@ from pydantic import (
 from hub.alertmanager_client import AlertmanagerClient
 from hub.api.errors import json_error
 from hub.api.keys import ALERTMANAGER, CLOCK, CONFIG, ENGINE, WORKER
+from hub.api.query import parse_id
 from hub.api.text import NoNul, refuse_nul
 from hub.intake.handler import validation_details
 from hub.routing.matchers import Matcher, parse_matcher
@@ -105,7 +106,12 @@ async def alertmanager_ctx(app: web.Application) -> AsyncIterator[None]:
 
 def _silence_id(request: web.Request) -> int | web.Response:
     raw = request.match_info["id"]
-    return int(raw) if raw.isdigit() else json_error(400, f"id: {raw!r} is not a silence id")
+    silence_id = parse_id(raw)
+    return (
+        silence_id
+        if silence_id is not None
+        else json_error(400, f"id: {raw!r} is not a silence id")
+    )
 
 
 def _wake(app: web.Application) -> None:

@@ -18,6 +18,7 @@ from hub.api.acks import ack_incident
 from hub.api.incidents import QueryError, encode_cursor, parse_incident_query
 from hub.api.keys import CLOCK, CONFIG, ENGINE, ENRICHER
 from hub.api.postmortem import load_postmortem
+from hub.api.query import parse_id
 from hub.api.stats import StatsQueryError, load_stats, parse_stats_query
 from hub.api.text import NUL, NUL_MESSAGE
 from hub.history.context import enrichment_for
@@ -67,9 +68,9 @@ def _row(item: dict[str, Any]) -> Row:
 
 def _incident_id(request: web.Request) -> int:
     raw = request.match_info["id"]
-    if not raw.isdigit():
+    if (incident_id := parse_id(raw)) is None:
         raise web.HTTPNotFound(text=f"{raw!r} is not an incident id")
-    return int(raw)
+    return incident_id
 
 
 def _main_query(request: web.Request, now: datetime) -> tuple[IncidentQuery, str, bool]:
