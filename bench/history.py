@@ -61,6 +61,7 @@ INCIDENT_COLUMNS = (
     "id", "fingerprint", "alertname", "severity", "status", "labels", "annotations",
     "started_at", "resolved_at", "last_seen_at", "created_at", "duplicate_count",
     "generator_url", "receiver", "group_key", "acked_by", "acked_at", "reminders_sent",
+    "messages_sent", "suppressed_count",
 )  # fmt: skip
 EVENT_COLUMNS = ("incident_id", "type", "at", "detail")
 
@@ -104,13 +105,16 @@ def incident_rows(
             else started + timedelta(seconds=rng.expovariate(1 / 1500) + 30)
         )
         status = "resolved" if resolved else ("acknowledged" if acked else "firing")
+        timeline = _timeline(rng, iid, started, acked, resolved)
+        # Counters as delivery and suppression keep them: each message lists this one incident.
+        sent, held = (sum(e[1] == kind for e in timeline) for kind in ("notified", "suppressed"))
         yield (
             (
                 iid, f"{iid:016x}", combo[0], combo[3], status, labels_text, annotations, started,
                 resolved, resolved or started, started, 0, "http://prometheus/graph", "oncall",
-                group, "ayse" if acked else None, acked, 0,
+                group, "ayse" if acked else None, acked, 0, sent, held,
             ),
-            _timeline(rng, iid, started, acked, resolved),
+            timeline,
         )  # fmt: skip
 
 

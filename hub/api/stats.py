@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hub.api.errors import json_error
 from hub.api.keys import CLOCK, ENGINE
 from hub.reports.stats import StatsBy, StatsResponse, build_stats_items
-from hub.store.stats import count_messages, count_suppressed, key_column, load_group_times
+from hub.store.stats import load_group_times
 from hub.timeframe import TimeParamError, iso_utc, parse_window
 
 DEFAULT_WINDOW = timedelta(days=7)
@@ -43,14 +43,8 @@ async def load_stats(
     conn: AsyncConnection, by: StatsBy, since: datetime, until: datetime
 ) -> StatsResponse:
     """Count the window in the store and build one item per group."""
-    key = key_column(by)
-    groups = await load_group_times(conn, by, since, until)
-    messages = await count_messages(conn, key, since, until)
-    suppressed = await count_suppressed(conn, key, since, until)
-    return StatsResponse(
-        since=iso_utc(since), until=iso_utc(until),
-        items=build_stats_items(groups, messages, suppressed),
-    )  # fmt: skip
+    items = build_stats_items(await load_group_times(conn, by, since, until))
+    return StatsResponse(since=iso_utc(since), until=iso_utc(until), items=items)
 
 
 async def stats_handler(request: web.Request) -> web.Response:

@@ -28,6 +28,7 @@ from hub.pipeline.flush import load_views
 from hub.pipeline.stage import IncidentView
 from hub.remediate.messages import load_action_lines, pending_restart
 from hub.store import notify_log, outbox
+from hub.store.counters import count_message
 from hub.store.events import add_events
 from hub.store.group_commit import GroupCommit
 from hub.store.memory import load_history_line
@@ -234,7 +235,7 @@ class DeliverHandler:
     async def _record(
         self, job: Delivery, note: Notification, sent: SentMessage, events: Events, now: datetime
     ) -> None:
-        """The message id (so later changes edit it), ``notified`` events, the row done."""
+        """The message id (so later changes edit it), ``notified`` events + count, the row done."""
         receiver, channel = job.key
         detail = {
             "channel": channel,
@@ -254,6 +255,7 @@ class DeliverHandler:
                 )  # fmt: skip
             notified = ((v.id, "notified", detail) for v in job.views)
             await add_events(conn, [*events, *notified], now)
+            await count_message(conn, [v.id for v in job.views])
             await outbox.complete(conn, job.row.id, now)
 
         await self._commits.run(write)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hub.metrics import HubMetrics
 from hub.model.reasons import SuppressReason
 from hub.pipeline.stage import Alerts, FlushContext
+from hub.store.counters import count_suppressions
 from hub.store.events import add_events
 
 log = logging.getLogger(__name__)
@@ -27,11 +28,12 @@ async def record_suppression(
     now: datetime,
     **detail: Any,
 ) -> None:
-    """Noise is counted, not hidden: a ``suppressed`` event per incident, and the metric."""
+    """Noise is counted, not hidden: a ``suppressed`` event and counter per incident, the metric."""
     if not incident_ids:
         return
     payload = {"reason": reason.value, "receiver": receiver, **detail}
     await add_events(conn, [(iid, "suppressed", payload) for iid in incident_ids], now)
+    await count_suppressions(conn, incident_ids)
     if metrics is not None:
         metrics.suppressed.labels(reason.value).inc(len(incident_ids))
     log.info(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -67,6 +67,8 @@ class IncidentTimes:
     started_at: datetime
     acked_at: datetime | None
     resolved_at: datetime | None
+    messages: int = 0  # messages this incident leads
+    suppressed: int = 0
 
     @property
     def ack_seconds(self) -> float | None:
@@ -107,6 +109,8 @@ class GroupTimes:
     acknowledged: int
     mtta: Percentiles
     mttr: Percentiles
+    messages: int = 0
+    suppressed: int = 0
 
 
 def group_times(
@@ -122,20 +126,21 @@ def group_times(
         acks = [s for t in cell if (s := t.ack_seconds) is not None]
         resolves = [s for t in cell if (s := t.resolve_seconds) is not None]
         out.append(
-            GroupTimes(key, index, len(cell), len(acks), percentiles(acks), percentiles(resolves))
-        )
+            GroupTimes(
+                key, index, len(cell), len(acks), percentiles(acks), percentiles(resolves),
+                sum(t.messages for t in cell), sum(t.suppressed for t in cell),
+            )
+        )  # fmt: skip
     return out
 
 
-def build_stats_items(
-    groups: Iterable[GroupTimes], messages: Mapping[str, int], suppressed: Mapping[str, int]
-) -> list[StatsItem]:
-    """One item per key, most incidents first, then by key."""
+def build_stats_items(groups: Iterable[GroupTimes]) -> list[StatsItem]:
+    """One item per key (groups not bucketed), most incidents first, then by key."""
     items = [
         StatsItem(
             key=g.key, incidents=g.incidents, acknowledged=g.acknowledged,
             mtta_seconds=g.mtta, mttr_seconds=g.mttr,
-            messages=messages.get(g.key, 0), suppressed=suppressed.get(g.key, 0),
+            messages=g.messages, suppressed=g.suppressed,
         )
         for g in groups
     ]  # fmt: skip

@@ -80,6 +80,10 @@ incidents = Table(
     Column("ack_handles", JSON, nullable=True),
     # Set once the remediation policies have judged the incident (each episode once).
     Column("remediation_evaluated_at", UtcDateTime, nullable=True),
+    # Counted where the events are recorded, so stats read incidents alone: the messages this
+    # incident leads (a message listing several counts once, on its first), and suppressions.
+    Column("messages_sent", Integer, nullable=False, server_default="0"),
+    Column("suppressed_count", Integer, nullable=False, server_default="0"),
     Index(
         "uq_incidents_open_fingerprint",
         "fingerprint",

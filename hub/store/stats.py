@@ -1,7 +1,8 @@
 """What the on-call numbers are made of, read from indexed incident columns.
 
-The window is the incidents that *started* in it; messages and suppressions are counted for
-those incidents, so one incident is never half in the numbers.
+The window is the incidents that *started* in it; messages and suppressions are the counters
+those incidents carry (hub/store/counters.py), so one incident is never half in the numbers
+and the window is one range scan of incidents, never a join with their timelines.
 """
 
 from __future__ import annotations
@@ -44,14 +45,20 @@ def started_between(since: datetime, until: datetime | None) -> ColumnElement[bo
 async def load_incident_times(
     conn: AsyncConnection, by: StatsBy, since: datetime, until: datetime
 ) -> list[IncidentTimes]:
-    """Start, first ack and resolve of every incident started in the window."""
+    """Start, first ack, resolve and counters of every incident started in the window."""
     key = key_column(by).label("key")
+    c = incidents.c
     rows = await conn.execute(
-        select(key, incidents.c.started_at, incidents.c.acked_at, incidents.c.resolved_at).where(
-            started_between(since, until)
-        )
+        select(
+            key, c.started_at, c.acked_at, c.resolved_at, c.messages_sent, c.suppressed_count
+        ).where(started_between(since, until))
     )
-    return [IncidentTimes(r.key, r.started_at, r.acked_at, r.resolved_at) for r in rows]
+    return [
+        IncidentTimes(
+            r.key, r.started_at, r.acked_at, r.resolved_at, r.messages_sent, r.suppressed_count
+        )
+        for r in rows
+    ]
 
 
 async def load_group_times(
@@ -61,7 +68,7 @@ async def load_group_times(
     until: datetime,
     bucket: timedelta | None = None,
 ) -> list[GroupTimes]:
-    """Counts and MTTA/MTTR percentiles per key (and bucket): in SQL on PostgreSQL
+    """Counts, counters and MTTA/MTTR percentiles per key (and bucket): in SQL on PostgreSQL
     (``percentile_cont``, the same interpolation as ``percentile``), in Python elsewhere."""
     if conn.dialect.name != "postgresql":
         times = await load_incident_times(conn, by, since, until)
@@ -77,13 +84,19 @@ async def load_group_times(
             key, index, func.count().label("n"), func.count(incidents.c.acked_at).label("acked"),
             _percentiles(incidents.c.acked_at).label("mtta"),
             _percentiles(incidents.c.resolved_at).label("mttr"),
+            func.sum(incidents.c.messages_sent).label("messages"),
+            func.sum(incidents.c.suppressed_count).label("suppressed"),
         )
         .where(started_between(since, until))
         .group_by(key, index)
     )  # fmt: skip
     return [
-        GroupTimes(r.key, int(r.bucket), r.n, r.acked, _pair(r.mtta), _pair(r.mttr)) for r in rows
-    ]
+        GroupTimes(
+            r.key, int(r.bucket), r.n, r.acked, _pair(r.mtta), _pair(r.mttr),
+            int(r.messages), int(r.suppressed),
+        )
+        for r in rows
+    ]  # fmt: skip
 
 
 def _percentiles(end: ColumnElement[datetime]) -> ColumnElement[Any]:
@@ -104,7 +117,7 @@ def _pair(values: list[float] | None) -> Percentiles:
 async def count_messages(
     conn: AsyncConnection, key: ColumnElement[str], since: datetime, until: datetime | None
 ) -> dict[str, int]:
-    """Messages people got per key: one message listing several incidents counts once.
+    """Messages people got per key, from the timelines: one listing several counts once per key.
 
     Delivery records a ``notified`` event per incident the message lists, all with the
     message's channel, receiver, id and time; an edit in place later is another delivery.
@@ -126,20 +139,4 @@ async def count_messages(
         .subquery()
     )
     rows = await conn.execute(select(sent.c.key, func.count().label("n")).group_by(sent.c.key))
-    return {row.key: int(row.n) for row in rows}
-
-
-async def count_suppressed(
-    conn: AsyncConnection, key: ColumnElement[str], since: datetime, until: datetime | None
-) -> dict[str, int]:
-    """Suppressed notifications per key, whatever the reason."""
-    grouped, where = key.label("key"), started_between(since, until)
-    rows = await conn.execute(
-        select(grouped, func.count().label("n"))
-        .select_from(_WITH_EVENTS)
-        .where(where)
-        .where(incident_events.c.type == "suppressed")
-        .where(incident_events.c.at >= since - EVENT_SLACK)
-        .group_by(grouped)
-    )
     return {row.key: int(row.n) for row in rows}

@@ -1,4 +1,5 @@
-"""Migrations on both stores: 0004 drops the columns that were only ever written empty."""
+"""Migrations on both stores: 0004 drops the columns that were only ever written empty, 0007
+counts messages and suppressions onto the incidents from their timelines."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hub.config.models import DatabaseConfig
 from hub.store.engine import build_engine
 from hub.store.migrate import MIGRATIONS_DIR
-from hub.store.schema import identity_state, metadata, notifications
+from hub.store.schema import identity_state, incidents, metadata, notifications
 from tests.conftest import _create_pg_database, _drop_pg_database
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -103,3 +104,40 @@ async def test_0004_goes_back_down(fresh_engine: AsyncEngine) -> None:
     async with fresh_engine.connect() as conn:
         row = (await conn.execute(text("SELECT transitions FROM identity_state"))).one()
     assert row.transitions in ("[]", [])
+
+
+INCIDENT = (
+    "INSERT INTO incidents (id, fingerprint, alertname, status, labels, annotations, started_at,"
+    " last_seen_at, created_at) VALUES (:id, :fp, 'A', 'firing', '{}', '{}', :now, :now, :now)"
+)
+EVENT = "INSERT INTO incident_events (incident_id, type, at, detail) VALUES (:iid, :t, :at, :d)"
+SHARED = '{"channel": "telegram[0]", "message_id": "1"}'
+
+
+async def test_0007_counts_the_timelines_onto_the_incidents(fresh_engine: AsyncEngine) -> None:
+    await _to(fresh_engine, "0006")
+    later = NOW.replace(minute=5)
+    async with fresh_engine.begin() as conn:
+        await conn.execute(
+            text(INCIDENT), [{"id": i, "fp": f"f{i}", "now": NOW} for i in (1, 2, 3)]
+        )
+        await conn.execute(
+            text(EVENT),
+            [
+                {"iid": 2, "t": "notified", "at": NOW, "d": SHARED},  # one message listing 2 and 1
+                {"iid": 1, "t": "notified", "at": NOW, "d": SHARED},
+                {"iid": 1, "t": "notified", "at": later, "d": SHARED},  # its edit: another one
+                {"iid": 2, "t": "notified", "at": NOW, "d": '{"channel": "slack[0]"}'},
+                {"iid": 2, "t": "suppressed", "at": NOW, "d": '{"reason": "duplicate"}'},
+                {"iid": 2, "t": "suppressed", "at": later, "d": '{"reason": "silenced"}'},
+                {"iid": 3, "t": "fired", "at": NOW, "d": "{}"},
+            ],
+        )
+    await _to(fresh_engine, "head")
+    async with fresh_engine.connect() as conn:
+        rows = await conn.execute(
+            select(incidents.c.id, incidents.c.messages_sent, incidents.c.suppressed_count)
+        )
+        assert sorted(tuple(r) for r in rows) == [(1, 2, 0), (2, 1, 2), (3, 0, 0)]
+    await _to(fresh_engine, "0006", down=True)
+    assert "messages_sent" not in await _columns(fresh_engine, "incidents")

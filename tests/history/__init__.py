@@ -27,7 +27,8 @@ class Seed:
     labels: dict[str, str] = field(default_factory=dict)
     severity: str | None = "warning"
     annotations: dict[str, str] = field(default_factory=dict)
-    events: Sequence[tuple[str, timedelta, dict[str, Any]]] = ()  # (type, after start, detail)
+    # (type, after start, detail); each ``notified`` event is a message of this incident alone
+    events: Sequence[tuple[str, timedelta, dict[str, Any]]] = ()
     acked_by: str = "ayse"
 
 
@@ -42,7 +43,7 @@ def notified(channel: str, message_id: str, kind: str = "firing") -> dict[str, A
 
 
 async def seed(engine: AsyncEngine, seeds: Sequence[Seed]) -> list[int]:
-    """Write the incidents (and a fired event each, plus their own events); return ids."""
+    """Write the incidents (a fired event each, their own events, counters); return ids."""
     ids: list[int] = []
     async with engine.begin() as conn:
         for s in seeds:
@@ -65,6 +66,8 @@ async def _insert(conn: Any, s: Seed) -> int:
             resolved_at=resolved, last_seen_at=resolved or s.started, created_at=s.started,
             receiver="oncall", group_key=f"{{}}:{{alertname={s.alertname!r}}}",
             acked_by=s.acked_by if acked else None, acked_at=acked,
+            messages_sent=sum(t == "notified" for t, _, _ in s.events),
+            suppressed_count=sum(t == "suppressed" for t, _, _ in s.events),
         )
         .returning(incidents.c.id)
     )  # fmt: skip

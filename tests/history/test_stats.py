@@ -67,7 +67,7 @@ def _t(key: str, ack: float | None, resolve: float | None, start: datetime = T0)
     ids=["nothing", "unacked-and-open-stay-out", "open-unacked", "most-incidents-first", "skew"],
 )
 def test_build_stats_items(times: list[IncidentTimes], expected: list[tuple[Any, ...]]) -> None:
-    items = build_stats_items(group_times(times), {}, {})
+    items = build_stats_items(group_times(times))
     got = [
         (i.key, i.incidents, i.acknowledged, (i.mtta_seconds.p50, i.mtta_seconds.p90),
          (i.mttr_seconds.p50, i.mttr_seconds.p90))
