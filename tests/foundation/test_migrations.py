@@ -1,4 +1,4 @@
-"""Migrations on both stores: 0004 drops the columns that were only ever written empty, 0007
+"""Migrations on both stores: 0004 drops the columns that were only ever written empty, 0008
 counts messages and suppressions onto the incidents from their timelines."""
 
 from __future__ import annotations
@@ -114,8 +114,8 @@ EVENT = "INSERT INTO incident_events (incident_id, type, at, detail) VALUES (:ii
 SHARED = '{"channel": "telegram[0]", "message_id": "1"}'
 
 
-async def test_0007_counts_the_timelines_onto_the_incidents(fresh_engine: AsyncEngine) -> None:
-    await _to(fresh_engine, "0006")
+async def test_0008_counts_the_timelines_onto_the_incidents(fresh_engine: AsyncEngine) -> None:
+    await _to(fresh_engine, "0007")
     later = NOW.replace(minute=5)
     async with fresh_engine.begin() as conn:
         await conn.execute(
@@ -139,5 +139,5 @@ async def test_0007_counts_the_timelines_onto_the_incidents(fresh_engine: AsyncE
             select(incidents.c.id, incidents.c.messages_sent, incidents.c.suppressed_count)
         )
         assert sorted(tuple(r) for r in rows) == [(1, 2, 0), (2, 1, 2), (3, 0, 0)]
-    await _to(fresh_engine, "0006", down=True)
+    await _to(fresh_engine, "0007", down=True)
     assert "messages_sent" not in await _columns(fresh_engine, "incidents")
