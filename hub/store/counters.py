@@ -15,7 +15,7 @@ from hub.store.schema import incidents
 
 
 def message_lead(incident_ids: Collection[int]) -> int:
-    """The incident a message counts on: the lowest id it lists (as the 0007 backfill does)."""
+    """The incident a message counts on: the lowest id it lists (as the 0008 backfill does)."""
     return min(incident_ids)
 
 
