@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -92,20 +93,10 @@ async def approve(
     else:
         values["finished_at"] = now
     await update_action(conn, action.id, **values)
-    await record_event(
-        conn,
-        action,
-        now,
-        status=verdict.status.value,
-        reason=verdict.reason.value,
-        detail=verdict.detail,
-        by=by,
-    )
-    await edits.enqueue(conn, action.incident_id, f"{action.id}|{verdict.status}", now)
-    metrics.actions.labels(action.action.value, verdict.status.value).inc()
-    fresh = await load_action(conn, action.id)
-    assert fresh is not None
-    return fresh
+    return await _decided(
+        conn, action, verdict.status, now, metrics=metrics, edits=edits,
+        reason=verdict.reason.value, detail=verdict.detail, by=by,
+    )  # fmt: skip
 
 
 async def reject(
@@ -126,9 +117,25 @@ async def reject(
         params={**action.params, "rejected_by": by},
         finished_at=now,
     )
-    await record_event(conn, action, now, status=ActionStatus.REJECTED.value, by=by)
-    await edits.enqueue(conn, action.incident_id, f"{action.id}|rejected", now)
-    metrics.actions.labels(action.action.value, ActionStatus.REJECTED.value).inc()
+    return await _decided(
+        conn, action, ActionStatus.REJECTED, now, metrics=metrics, edits=edits, by=by
+    )
+
+
+async def _decided(
+    conn: AsyncConnection,
+    action: ActionRow,
+    status: ActionStatus,
+    now: datetime,
+    *,
+    metrics: HubMetrics,
+    edits: ActionEdits,
+    **event: Any,
+) -> ActionRow:
+    """A person's decision, after the row is updated: audit it, edit the message, count it."""
+    await record_event(conn, action, now, status=status.value, **event)
+    await edits.enqueue(conn, action.incident_id, f"{action.id}|{status.value}", now)
+    metrics.actions.labels(action.action.value, status.value).inc()
     fresh = await load_action(conn, action.id)
     assert fresh is not None
     return fresh
