@@ -179,7 +179,7 @@ async def test_ack_needs_the_csrf_token_and_goes_through_the_store(
             .all()
         )
     assert (row.status, row.acked_by) == ("acknowledged", "Ayşe <b>")
-    assert acks == [{"by": "Ayşe <b>", "comment": "on it"}]
+    assert acks == [{"by": "Ayşe <b>", "comment": "on it", "via": iid}]  # acked from this page
     assert any(key.startswith(f"flush:ack:{iid}:") for key in flushes)  # messages get edited
     page = await (await hub.get(f"/incidents/{iid}")).text()
     assert "by Ayşe &lt;b&gt;" in page
