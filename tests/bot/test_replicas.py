@@ -65,6 +65,13 @@ async def test_one_replica_polls_and_another_takes_over(
         assert [h for h in hubs if is_polling(h)] == pollers  # still exactly one
         [leader] = pollers
         [other] = [h for h in hubs if h is not leader]
+        # Kill only once the leader recorded what it did: a kill between its reply and that
+        # record leaves its update claimed and unanswered again: at most once, never twice.
+        await eventually(
+            lambda: audit(db_url),
+            check=lambda rows: len(rows) == sent and all(o == "done" for _, o in rows),
+            what="the leader's outcomes recorded",
+        )
 
         await stop_hub(leader, signal.SIGKILL)
         await tg.push(tg.command(VIEWER, TEAM_CHAT, "/help"))
