@@ -174,7 +174,7 @@ async def test_reject(make_rig: RigFactory) -> None:
         first = await rig.action("pending_approval")
         status, rejected = await rig.post(f"/api/v1/actions/{first['id']}/reject", {"by": "bob"})
         assert (status, rejected["status"]) == (200, "rejected")
-        await rig.message_has("Restart model-api: rejected by bob")
+        await rig.message_has("Restart model-api: rejected by bob", timeout=45)
         status, again = await rig.post(f"/api/v1/actions/{first['id']}/approve", {"by": "ayse"})
         assert (status, again["error"]) == (
             409,
